@@ -1,0 +1,79 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from . import permissions
+from .models import (
+    Customer,
+    CustomerStatus,
+    Department,
+    Industry,
+    Tier,
+    User,
+    customers_with_contact_matching,
+)
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        help_text=_("Name, short name, credit code, contact name or phone"),
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CustomerStatus.choices)
+    tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices)
+    department = django_filters.ModelChoiceFilter(
+        label=_("Department"), queryset=Department.objects.all()
+    )
+    manager = django_filters.ModelChoiceFilter(
+        label=_("Manager"), queryset=User.objects.none(), method="filter_manager"
+    )
+    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
+    province = django_filters.CharFilter(label=_("Province"), lookup_expr="exact")
+    city = django_filters.CharFilter(label=_("City"), lookup_expr="exact")
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("name", "name"),
+            ("created_at", "created"),
+            ("score", "score"),
+            ("tier", "tier"),
+            ("status", "status"),
+        ),
+        field_labels={
+            "name": _("Name"),
+            "created_at": _("Created"),
+            "score": _("Score"),
+            "tier": _("Tier"),
+            "status": _("Status"),
+        },
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q", "status", "tier", "department", "manager", "industry", "province", "city"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = User.objects.filter(
+            groups__name__in=[permissions.Role.ACCOUNT_MANAGER, permissions.Role.DEPARTMENT_HEAD]
+        ).distinct()
+        if user is not None and not permissions.sees_everything(user):
+            departments = permissions.headed_department_ids(user) or [user.department_id]
+            staff = staff.filter(department__in=departments)
+            self.filters["department"].queryset = Department.objects.filter(pk__in=departments)
+        self.filters["manager"].queryset = staff.order_by("username")
+
+    def search(self, queryset, name, value):
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=term)
+            | Q(short_name__icontains=term)
+            | Q(credit_code__startswith=term.upper())
+            | customers_with_contact_matching(term)
+        )
+
+    def filter_manager(self, queryset, name, value):
+        return queryset.filter(Q(primary_manager=value) | Q(assistant_manager=value))

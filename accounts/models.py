@@ -1,0 +1,585 @@
+"""Key accounts (大客户) and the people who manage them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .validators import validate_credit_code
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("head"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="headed_departments",
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        # Chinese names read family name first, without a space.
+        return f"{self.last_name}{self.first_name}".strip()
+
+
+class CustomerType(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise")
+    GOVERNMENT = "government", _("Government / institution")
+    INDIVIDUAL = "individual", _("High-net-worth individual")
+    PARTNER = "partner", _("Strategic partner")
+
+
+class CustomerStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    PENDING_ADMISSION = "pending_admission", _("Pending admission")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class Tier(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class Industry(models.TextChoices):
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    ENERGY = "energy", _("Energy")
+    FINANCE = "finance", _("Finance")
+    IT = "it", _("Information technology")
+    TELECOM = "telecom", _("Telecommunications")
+    RETAIL = "retail", _("Retail and wholesale")
+    CONSTRUCTION = "construction", _("Construction and real estate")
+    LOGISTICS = "logistics", _("Transport and logistics")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    EDUCATION = "education", _("Education")
+    PUBLIC = "public", _("Public administration")
+    OTHER = "other", _("Other")
+
+
+class SourceChannel(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    EXHIBITION = "exhibition", _("Exhibition")
+    TENDER = "tender", _("Public tender")
+    COLD_CALL = "cold_call", _("Direct sales")
+    WEBSITE = "website", _("Website")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class CreditTerms(models.TextChoices):
+    PREPAID = "prepaid", _("Prepaid (payment before goods)")
+    CREDIT = "credit", _("Credit")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerQuerySet:
+        """Return the customers this user may see."""
+        from . import permissions
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if permissions.sees_everything(user):
+            return self
+        scope = Q(primary_manager=user) | Q(assistant_manager=user) | Q(chief_manager=user)
+        if permissions.is_department_head(user):
+            scope |= Q(department__in=permissions.headed_department_ids(user))
+        return self.filter(scope)
+
+    def managed_by(self, user) -> CustomerQuerySet:
+        return self.filter(Q(primary_manager=user) | Q(assistant_manager=user))
+
+
+class Customer(models.Model):
+    """A key account's archive (客户档案). Never deleted: terminated instead."""
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        blank=True,
+        validators=[validate_credit_code],
+        help_text=_("18 characters (统一社会信用代码); leave blank for individuals."),
+    )
+    customer_type = models.CharField(
+        _("customer type"), max_length=20, choices=CustomerType, default=CustomerType.ENTERPRISE
+    )
+    industry = models.CharField(
+        _("industry"), max_length=30, choices=Industry, default=Industry.OTHER
+    )
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    source_channel = models.CharField(
+        _("source channel"), max_length=20, choices=SourceChannel, default=SourceChannel.OTHER
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=CustomerStatus,
+        default=CustomerStatus.PROSPECT,
+        db_index=True,
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="customers"
+    )
+    primary_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("primary manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="primary_customers",
+    )
+    assistant_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assistant manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assisted_customers",
+    )
+    chief_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chief manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="chief_customers",
+        help_text=_("An executive who leads the service team of an A-tier account."),
+    )
+    # Set only by a published grading run or a recorded override (tiers app).
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier, blank=True, db_index=True)
+    score = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
+    credit_terms = models.CharField(
+        _("credit terms"), max_length=10, choices=CreditTerms, default=CreditTerms.PREPAID
+    )
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    last_verified_at = models.DateTimeField(_("archive last verified at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    terminated_reason = models.TextField(_("reason for termination"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~Q(credit_code=""),
+                name="customer_credit_code_unique",
+                violation_error_message=_("A customer with this credit code already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["primary_manager", "status"]),
+            models.Index(fields=["assistant_manager"]),
+            models.Index(fields=["province", "city"]),
+            models.Index(fields=["industry"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:customer_detail", args=[self.pk])
+
+    @property
+    def is_terminated(self) -> bool:
+        return self.status == CustomerStatus.TERMINATED
+
+
+class ChildOfCustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """Return the rows of customers this user may see."""
+        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+
+
+class DecisionRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    GATEKEEPER = "gatekeeper", _("Gatekeeper")
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    decision_role = models.CharField(
+        _("role in the decision"), max_length=20, choices=DecisionRole, default=DecisionRole.USER
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=50, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+    objects = ChildOfCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name", "id"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Transaction(models.Model):
+    """A purchase (交易记录): the source of purchase amount, frequency, profit and payment."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="transactions",
+    )
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    profit = models.DecimalField(_("profit"), max_digits=14, decimal_places=2, default=0)
+    due_date = models.DateField(_("payment due date"), null=True, blank=True)
+    paid_date = models.DateField(_("paid on"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=50, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+    objects = ChildOfCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="transaction_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | Q(due_date__gte=models.F("date")),
+                name="transaction_due_not_before_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "date"]), models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.date} {self.amount}"
+
+
+class DocumentKind(models.TextChoices):
+    BUSINESS_LICENCE = "business_licence", _("Business licence")
+    TAX_REGISTRATION = "tax_registration", _("Tax registration certificate")
+    BANK_PERMIT = "bank_permit", _("Bank account permit")
+    TAXPAYER_CERTIFICATE = "taxpayer_certificate", _("General taxpayer certificate")
+    LEGAL_REP_ID = "legal_rep_id", _("Legal representative's ID")
+    AUTHORISATION_LETTER = "authorisation_letter", _("Letter of authorisation")
+
+
+# The qualification checklist (资质) a prospect needs before admission, by customer type.
+REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    CustomerType.ENTERPRISE: (
+        DocumentKind.BUSINESS_LICENCE,
+        DocumentKind.BANK_PERMIT,
+        DocumentKind.LEGAL_REP_ID,
+        DocumentKind.AUTHORISATION_LETTER,
+    ),
+    CustomerType.PARTNER: (
+        DocumentKind.BUSINESS_LICENCE,
+        DocumentKind.BANK_PERMIT,
+        DocumentKind.LEGAL_REP_ID,
+        DocumentKind.AUTHORISATION_LETTER,
+    ),
+    CustomerType.GOVERNMENT: (DocumentKind.AUTHORISATION_LETTER,),
+    CustomerType.INDIVIDUAL: (DocumentKind.LEGAL_REP_ID,),
+}
+
+
+def document_upload_to(instance: QualificationDocument, filename: str) -> str:
+    return f"documents/{instance.customer_id}/{timezone.now():%Y%m}/{filename}"
+
+
+class QualificationDocument(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind)
+    file = models.FileField(_("file"), upload_to=document_upload_to)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    is_current = models.BooleanField(_("current"), default=True)
+
+    history = HistoricalRecords()
+    objects = ChildOfCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("qualification document")
+        verbose_name_plural = _("qualification documents")
+        ordering = ["kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.customer}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.is_current and (self.expires_on is None or self.expires_on >= day)
+
+
+class AdmissionDecision(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AdmissionRequest(models.Model):
+    """A prospect's request to become an active key account (准入审批)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="admission_requests",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=AdmissionDecision, default=AdmissionDecision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = ChildOfCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("admission request")
+        verbose_name_plural = _("admission requests")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(decision="pending"),
+                name="one_pending_admission_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.get_decision_display()})"
+
+
+class ManagerRole(models.TextChoices):
+    PRIMARY = "primary_manager", _("Primary manager")
+    ASSISTANT = "assistant_manager", _("Assistant manager")
+    CHIEF = "chief_manager", _("Chief manager")
+
+
+class Handover(models.Model):
+    """One manager's customers and open work moved to a successor in one action."""
+
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        on_delete=models.PROTECT,
+        related_name="handovers_given",
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        on_delete=models.PROTECT,
+        related_name="handovers_received",
+    )
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("performed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    performed_at = models.DateTimeField(_("performed at"), default=timezone.now)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-performed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} → {self.to_user} ({self.performed_at:%Y-%m-%d})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:handover_detail", args=[self.pk])
+
+
+class AssignmentChange(models.Model):
+    """A change of a customer's primary, assistant or chief manager: who, when and why."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="assignment_changes",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=ManagerRole)
+    old_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("previous"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    new_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("new"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    reason = models.TextField(_("reason"))
+    handover = models.ForeignKey(
+        Handover,
+        verbose_name=_("handover"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+
+    objects = ChildOfCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assignment change")
+        verbose_name_plural = _("assignment changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.get_role_display()} {self.old_user} → {self.new_user}"
+
+
+def customers_with_contact_matching(term: str) -> Exists:
+    """An EXISTS clause: the customer has a contact whose name or phone contains term."""
+    return Exists(
+        Contact.objects.filter(customer=OuterRef("pk")).filter(
+            Q(name__icontains=term) | Q(phone__icontains=term)
+        )
+    )

@@ -1,0 +1,126 @@
+"""Roles, and what each role may do. Every role check in the product goes through here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(TextChoices):
+    """Django group names of the roles (created by a data migration)."""
+
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    FINANCE = "finance", _("Finance")
+    EXECUTIVE = "executive", _("Executive")
+
+
+def role_names(user) -> frozenset[str]:
+    """Return the user's role (group) names, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_names = cached
+    return cached
+
+
+def has_role(user, role: str) -> bool:
+    return role in role_names(user)
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+def is_executive(user) -> bool:
+    return has_role(user, Role.EXECUTIVE)
+
+
+def is_finance(user) -> bool:
+    return has_role(user, Role.FINANCE)
+
+
+def is_department_head(user) -> bool:
+    return has_role(user, Role.DEPARTMENT_HEAD)
+
+
+def is_account_manager(user) -> bool:
+    return has_role(user, Role.ACCOUNT_MANAGER)
+
+
+def sees_everything(user) -> bool:
+    """Finance, executives and admins see every customer."""
+    return is_admin(user) or is_executive(user) or is_finance(user)
+
+
+def headed_department_ids(user) -> list[int]:
+    """Return the ids of the departments this user heads (their own one if they hold the role)."""
+    cached = getattr(user, "_headed_department_ids", None)
+    if cached is None:
+        cached = list(user.headed_departments.values_list("pk", flat=True))
+        if is_department_head(user) and user.department_id and user.department_id not in cached:
+            cached.append(user.department_id)
+        user._headed_department_ids = cached
+    return cached
+
+
+def heads_department(user, department_id: int | None) -> bool:
+    return (
+        department_id is not None
+        and is_department_head(user)
+        and department_id in headed_department_ids(user)
+    )
+
+
+def manages_customer(user, customer) -> bool:
+    return user.pk in (customer.primary_manager_id, customer.assistant_manager_id)
+
+
+def can_edit_customer(user, customer) -> bool:
+    """Managers keep their customers' archive; heads their department's; admins any."""
+    if customer.is_terminated:
+        return False
+    return (
+        is_admin(user)
+        or manages_customer(user, customer)
+        or heads_department(user, customer.department_id)
+    )
+
+
+def can_create_customer(user) -> bool:
+    return is_admin(user) or is_account_manager(user) or is_department_head(user)
+
+
+def can_submit_admission(user, customer) -> bool:
+    return can_edit_customer(user, customer)
+
+
+def can_decide_admission(user, customer) -> bool:
+    return is_admin(user) or heads_department(user, customer.department_id)
+
+
+def can_assign_managers(user, customer) -> bool:
+    return not customer.is_terminated and (
+        is_admin(user) or heads_department(user, customer.department_id)
+    )
+
+
+def can_terminate(user, customer) -> bool:
+    return can_assign_managers(user, customer)
+
+
+def can_handover(user, from_user) -> bool:
+    return is_admin(user) or heads_department(user, from_user.department_id)
+
+
+def can_verify_documents(user, customer) -> bool:
+    return is_admin(user) or is_finance(user) or heads_department(user, customer.department_id)
+
+
+def require(allowed: bool) -> None:
+    """Raise PermissionDenied (403) unless allowed."""
+    if not allowed:
+        raise PermissionDenied

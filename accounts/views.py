@@ -1,0 +1,480 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+
+from . import permissions, services
+from .errors import BusinessRuleError
+from .filters import CustomerFilter
+from .forms import (
+    AdmissionDecisionForm,
+    AssignmentForm,
+    ContactForm,
+    CustomerForm,
+    DocumentForm,
+    HandoverForm,
+    ReasonForm,
+    TransactionForm,
+)
+from .models import (
+    REQUIRED_DOCUMENTS,
+    AdmissionDecision,
+    AdmissionRequest,
+    Contact,
+    Customer,
+    CustomerStatus,
+    Handover,
+    QualificationDocument,
+)
+
+PAGE_SIZES = (25, 50, 100)
+CUSTOMER_TABS = ("profile", "contacts", "transactions", "documents", "managers", "history")
+
+
+def get_customer_for_user(request: HttpRequest, pk: int) -> Customer:
+    """Return a customer the user may see, or 404 so that others' customers do not leak."""
+    return get_object_or_404(
+        Customer.objects.visible_to(request.user).select_related(
+            "department",
+            "department__head",
+            "primary_manager",
+            "assistant_manager",
+            "chief_manager",
+        ),
+        pk=pk,
+    )
+
+
+def _form_errors_from(form, error: ValidationError | BusinessRuleError) -> None:
+    if isinstance(error, ValidationError):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.message)
+
+
+class CustomerListView(LoginRequiredMixin, FilterView):
+    filterset_class = CustomerFilter
+    template_name = "accounts/customer_list.html"
+    context_object_name = "customers"
+
+    def get_paginate_by(self, queryset) -> int:
+        try:
+            size = int(self.request.GET.get("per_page", PAGE_SIZES[0]))
+        except ValueError:
+            size = PAGE_SIZES[0]
+        return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+    def get_queryset(self):
+        return (
+            Customer.objects.visible_to(self.request.user)
+            .select_related("department", "primary_manager", "assistant_manager")
+            .order_by("-created_at", "-id")
+        )
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_string"] = query.urlencode()
+        context["page_sizes"] = PAGE_SIZES
+        context["can_create"] = permissions.can_create_customer(self.request.user)
+        return context
+
+
+@login_required
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    tab = request.GET.get("tab", "profile")
+    if tab not in CUSTOMER_TABS:
+        tab = "profile"
+    user = request.user
+    context = {
+        "customer": customer,
+        "tab": tab,
+        "tabs": CUSTOMER_TABS,
+        "can_edit": permissions.can_edit_customer(user, customer),
+        "can_assign": permissions.can_assign_managers(user, customer),
+        "can_terminate": permissions.can_terminate(user, customer),
+        "can_decide_admission": permissions.can_decide_admission(user, customer),
+        "can_verify": permissions.can_verify_documents(user, customer),
+        "pending_admission": customer.admission_requests.filter(
+            decision=AdmissionDecision.PENDING
+        ).first()
+        if customer.status == CustomerStatus.PENDING_ADMISSION
+        else None,
+        "totals": customer.transactions.aggregate(
+            count=Count("pk"), amount=Sum("amount"), profit=Sum("profit")
+        ),
+        "contact_count": customer.contacts.count(),
+    }
+    if tab == "contacts":
+        context["contacts"] = customer.contacts.all()
+    elif tab == "transactions":
+        context["transactions_page"] = Paginator(customer.transactions.all(), 50).get_page(
+            request.GET.get("page")
+        )
+    elif tab == "documents":
+        documents = list(customer.documents.select_related("verified_by", "uploaded_by"))
+        context["documents"] = documents
+        context["missing_documents"] = services.missing_documents(customer)
+        context["required_documents"] = REQUIRED_DOCUMENTS[customer.customer_type]
+    elif tab == "managers":
+        context["assignment_changes"] = customer.assignment_changes.select_related(
+            "old_user", "new_user", "changed_by", "handover"
+        )
+        context["admission_requests"] = customer.admission_requests.select_related(
+            "submitted_by", "decided_by"
+        )
+    elif tab == "history":
+        context["history"] = _history_with_changes(customer)
+    return render(request, "accounts/customer_detail.html", context)
+
+
+def _history_with_changes(customer: Customer) -> list[dict]:
+    """Return the customer's history records, newest first, each with its changed fields."""
+    records = list(customer.history.select_related("history_user")[:51])
+    rows = []
+    for index, record in enumerate(records[:50]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                field = Customer._meta.get_field(change.field)
+                changes.append({"field": field.verbose_name, "old": change.old, "new": change.new})
+        rows.append({"record": record, "changes": changes})
+    return rows
+
+
+@login_required
+def customer_create(request: HttpRequest) -> HttpResponse:
+    permissions.require(permissions.can_create_customer(request.user))
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicate"}
+        try:
+            customer = services.customer_create(created_by=request.user, **data)
+        except (ValidationError, BusinessRuleError) as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect(customer)
+    return render(
+        request, "accounts/customer_form.html", {"form": form, "duplicates": form.duplicates}
+    )
+
+
+@login_required
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_edit_customer(request.user, customer))
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicate"}
+        try:
+            services.customer_update(
+                customer=Customer.objects.get(pk=pk), updated_by=request.user, **data
+            )
+        except (ValidationError, BusinessRuleError) as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(customer)
+    return render(
+        request,
+        "accounts/customer_form.html",
+        {"form": form, "customer": customer, "duplicates": form.duplicates},
+    )
+
+
+def _child_form_view(request, pk, *, form_class, service, title, tab, instance=None, **extra):
+    """Add (or edit) a row that hangs off a customer: a contact, a transaction, a document."""
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_edit_customer(request.user, customer))
+    form = form_class(request.POST or None, request.FILES or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(customer=customer, data=form.cleaned_data, user=request.user, **extra)
+        except (ValidationError, BusinessRuleError) as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(f"{customer.get_absolute_url()}?tab={tab}")
+    return render(
+        request,
+        "accounts/customer_child_form.html",
+        {"form": form, "customer": customer, "title": title, "tab": tab},
+    )
+
+
+@login_required
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _child_form_view(
+        request,
+        pk,
+        form_class=ContactForm,
+        title=_("Add a contact"),
+        tab="contacts",
+        service=lambda customer, data, user: services.contact_add(
+            customer=customer, added_by=user, **data
+        ),
+    )
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    contact = get_object_or_404(
+        Contact.objects.visible_to(request.user), pk=contact_pk, customer_id=pk
+    )
+    return _child_form_view(
+        request,
+        pk,
+        form_class=ContactForm,
+        title=_("Edit contact"),
+        tab="contacts",
+        instance=contact,
+        service=lambda customer, data, user: services.contact_update(
+            contact=Contact.objects.get(pk=contact.pk), updated_by=user, **data
+        ),
+    )
+
+
+@login_required
+def transaction_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _child_form_view(
+        request,
+        pk,
+        form_class=TransactionForm,
+        title=_("Record a transaction"),
+        tab="transactions",
+        service=lambda customer, data, user: services.transaction_add(
+            customer=customer, added_by=user, **data
+        ),
+    )
+
+
+@login_required
+def document_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _child_form_view(
+        request,
+        pk,
+        form_class=DocumentForm,
+        title=_("Upload a qualification document"),
+        tab="documents",
+        service=lambda customer, data, user: services.document_add(
+            customer=customer, uploaded_by=user, **data
+        ),
+    )
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    document = get_object_or_404(
+        QualificationDocument.objects.visible_to(request.user), pk=document_pk, customer_id=pk
+    )
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError) as error:
+        raise Http404 from error
+    return FileResponse(handle, as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
+
+
+def _run_action(request, customer, action, success: str) -> HttpResponse:
+    """Run a single-step action, turning a refused rule into a message."""
+    try:
+        action()
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return redirect(customer)
+
+
+@login_required
+@require_POST
+def document_verify(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    document = get_object_or_404(customer.documents, pk=document_pk)
+    permissions.require(permissions.can_verify_documents(request.user, customer))
+    return _run_action(
+        request,
+        customer,
+        lambda: services.document_verify(document=document, verified_by=request.user),
+        _("Document verified."),
+    )
+
+
+@login_required
+@require_POST
+def admission_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_submit_admission(request.user, customer))
+    return _run_action(
+        request,
+        customer,
+        lambda: services.admission_submit(customer=customer, submitted_by=request.user),
+        _("Submitted for admission; the department head has been notified."),
+    )
+
+
+@login_required
+def admission_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_decide_admission(request.user, customer))
+    admission = get_object_or_404(
+        AdmissionRequest, customer=customer, decision=AdmissionDecision.PENDING
+    )
+    form = AdmissionDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.admission_decide(
+                admission=admission,
+                decided_by=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect(customer)
+    return render(
+        request,
+        "accounts/admission_decide.html",
+        {
+            "form": form,
+            "customer": customer,
+            "admission": admission,
+            "missing_documents": services.missing_documents(customer),
+            "documents": customer.documents.filter(is_current=True).select_related("verified_by"),
+        },
+    )
+
+
+@login_required
+def customer_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_assign_managers(request.user, customer))
+    form = AssignmentForm(
+        request.POST or None,
+        customer=customer,
+        actor=request.user,
+        initial={"role": request.GET.get("role", "primary_manager")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_assign_manager(
+                customer=customer,
+                role=form.cleaned_data["role"],
+                user=form.cleaned_data["user"],
+                assigned_by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Manager changed."))
+            return redirect(f"{customer.get_absolute_url()}?tab=managers")
+    return render(request, "accounts/customer_assign.html", {"form": form, "customer": customer})
+
+
+@login_required
+def customer_terminate(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_terminate(request.user, customer))
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_terminate(
+                customer=customer,
+                terminated_by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Customer terminated. Its history is kept."))
+            return redirect(customer)
+    return render(request, "accounts/customer_terminate.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_POST
+def customer_dormant(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_edit_customer(request.user, customer))
+    dormant = request.POST.get("dormant") == "1"
+    return _run_action(
+        request,
+        customer,
+        lambda: services.customer_set_dormant(
+            customer=customer, changed_by=request.user, dormant=dormant
+        ),
+        _("Status changed."),
+    )
+
+
+@login_required
+def handover_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    permissions.require(permissions.is_admin(user) or permissions.is_department_head(user))
+    form = HandoverForm(request.POST or None, actor=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handover = services.manager_handover(
+                from_user=form.cleaned_data["from_user"],
+                to_user=form.cleaned_data["to_user"],
+                performed_by=user,
+                reason=form.cleaned_data["reason"],
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Handover complete."))
+            return redirect(handover)
+    handovers = Handover.objects.select_related("from_user", "to_user", "performed_by")
+    if not permissions.is_admin(user):
+        handovers = handovers.filter(
+            Q(from_user__department__in=permissions.headed_department_ids(user))
+            | Q(performed_by=user)
+        )
+    return render(
+        request, "accounts/handover_form.html", {"form": form, "handovers": handovers[:20]}
+    )
+
+
+@login_required
+def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    handovers = Handover.objects.select_related("from_user", "to_user", "performed_by")
+    if not (permissions.is_admin(user) or permissions.sees_everything(user)):
+        handovers = handovers.filter(
+            Q(from_user__department__in=permissions.headed_department_ids(user))
+            | Q(performed_by=user)
+            | Q(to_user=user)
+            | Q(from_user=user)
+        )
+    handover = get_object_or_404(handovers, pk=pk)
+    changes = handover.changes.select_related("customer", "customer__department").order_by(
+        "customer__name", "role"
+    )
+    return render(
+        request, "accounts/handover_detail.html", {"handover": handover, "changes": changes}
+    )

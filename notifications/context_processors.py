@@ -1,0 +1,13 @@
+from .models import Notification
+
+
+def unread_notifications(request) -> dict:
+    """Give every page the unread count for the bell in the header (one query, lazily)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def count() -> int:
+        return Notification.objects.for_user(user).unread().count()
+
+    return {"unread_notification_count": count}

@@ -1,0 +1,69 @@
+"""Tell a user something: in the app, and by e-mail after the transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _send_email(address: str, subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    except Exception:  # A mail server fault must never undo the business change.
+        logger.exception("Could not send notification e-mail to %s", address)
+
+
+def notify(
+    *,
+    recipient,
+    message: str,
+    link: str = "",
+    email: bool = True,
+    dedup_key: str | None = None,
+) -> Notification | None:
+    """Notify one user; return None when dedup_key shows it was already sent."""
+    if recipient is None or not recipient.is_active:
+        return None
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                recipient=recipient, message=message[:500], link=link, dedup_key=dedup_key
+            )
+    except IntegrityError:
+        if dedup_key is None:
+            raise
+        return None
+    if email and recipient.email:
+        body = message + (f"\n\n{link}" if link else "")
+        transaction.on_commit(lambda: _send_email(recipient.email, message[:120], body))
+    return notification
+
+
+def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:
+    """Notify each distinct recipient once."""
+    seen, sent = set(), []
+    for recipient in recipients:
+        if recipient is None or recipient.pk in seen:
+            continue
+        seen.add(recipient.pk)
+        notification = notify(recipient=recipient, **kwargs)
+        if notification:
+            sent.append(notification)
+    return sent
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications, or all of them, as read; return how many."""
+    unread = Notification.objects.for_user(user).unread()
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())
