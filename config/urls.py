@@ -21,6 +21,10 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("accounts.urls")),
+    path("tiers/", include("tiers.urls")),
+    path("visits/", include("visits.urls")),
+    path("complaints/", include("complaints.urls")),
+    path("contracts/", include("contracts.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

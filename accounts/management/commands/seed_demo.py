@@ -1,0 +1,302 @@
+"""Fill the database with a realistic demo: departments, one user per role, customers."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import (
+    Contact,
+    CreditTerms,
+    Customer,
+    CustomerStatus,
+    CustomerType,
+    DecisionRole,
+    Department,
+    Industry,
+    SourceChannel,
+    Transaction,
+    User,
+)
+from accounts.permissions import Role
+from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
+
+BATCH = 5000
+
+DEPARTMENTS = [("east", "华东大客户部"), ("north", "华北大客户部")]
+# username, family name, given name, role, department code, title
+PEOPLE = [
+    ("admin", "管", "理员", None, None, "系统管理员"),
+    ("gm", "王", "建国", Role.EXECUTIVE, None, "总经理"),
+    ("finance", "李", "会计", Role.FINANCE, None, "财务经理"),
+    ("head_east", "陈", "东明", Role.DEPARTMENT_HEAD, "east", "华东大客户部经理"),
+    ("head_north", "赵", "北辰", Role.DEPARTMENT_HEAD, "north", "华北大客户部经理"),
+    ("am_east1", "张", "伟", Role.ACCOUNT_MANAGER, "east", "客户经理"),
+    ("am_east2", "刘", "芳", Role.ACCOUNT_MANAGER, "east", "客户经理"),
+    ("am_north1", "杨", "磊", Role.ACCOUNT_MANAGER, "north", "客户经理"),
+]
+REGIONS = {
+    "east": [("上海市", "上海"), ("江苏省", "南京"), ("江苏省", "苏州"), ("浙江省", "杭州"),
+             ("浙江省", "宁波"), ("安徽省", "合肥"), ("山东省", "青岛")],
+    "north": [("北京市", "北京"), ("天津市", "天津"), ("河北省", "石家庄"), ("山西省", "太原"),
+              ("内蒙古自治区", "呼和浩特"), ("河北省", "唐山")],
+}  # fmt: skip
+NAME_WORDS = "华鼎 恒信 瑞丰 盛达 远航 金桥 宏图 天成 新元 博远 中和 嘉禾 海纳 东方 联创 锦程 永泰 德润 启明 星辰 长河 万通 正邦 汇丰 同德".split()  # noqa: E501
+INDUSTRY_WORDS = {
+    Industry.MANUFACTURING: ["机械制造", "精密仪器", "汽车零部件"],
+    Industry.ENERGY: ["能源", "新能源科技", "电力设备"],
+    Industry.FINANCE: ["投资控股", "融资租赁"],
+    Industry.IT: ["信息技术", "软件", "数据科技"],
+    Industry.TELECOM: ["通信技术", "网络科技"],
+    Industry.RETAIL: ["商贸", "供应链管理"],
+    Industry.CONSTRUCTION: ["建设工程", "置业"],
+    Industry.LOGISTICS: ["物流", "国际货运"],
+    Industry.HEALTHCARE: ["医药", "医疗器械"],
+    Industry.EDUCATION: ["教育科技"],
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"  # noqa: E501
+GIVEN = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 建华 文 华 建国 志强 海燕 晓东 雪梅 俊杰 思远 子涵 浩然 雨萱".split()  # noqa: E501
+TITLES = [
+    "采购总监",
+    "总经理",
+    "财务总监",
+    "技术总监",
+    "采购经理",
+    "项目经理",
+    "行政主管",
+    "副总裁",
+]
+
+
+@dataclass
+class DemoContext:
+    """What the per-app demo hooks (<app>/demo.py: seed(context)) receive."""
+
+    rng: random.Random
+    today: date
+    users: dict[str, User]
+    departments: dict[str, Department]
+    customer_ids: list[int]
+    stdout: object
+    extra: dict = field(default_factory=dict)
+
+
+def make_credit_code(rng: random.Random, serial: int) -> str:
+    """Return a valid, unique-by-serial unified social credit code."""
+    region = rng.choice(["310000", "320100", "330100", "110000", "120000", "130100"])
+    body = "91" + region + f"{serial:08d}"
+    body += CREDIT_CODE_ALPHABET[rng.randrange(31)]
+    return body + credit_code_check_character(body)
+
+
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+class Command(BaseCommand):
+    help = "Load a realistic demo: departments, one user per role, customers with history."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=60)
+        parser.add_argument("--password", help="password for every demo user (random if omitted)")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--add", action="store_true", help="add customers to a non-empty db")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing (successfully) if data exists"
+        )
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args, customers: int, password: str | None, seed: int, **options):
+        if customers < 0 or customers > 1_000_000:
+            raise CommandError("--customers must be between 0 and 1,000,000.")
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("DEBUG is off: refusing to load demo data (use --force).")
+        has_data = Customer.objects.exists() or User.objects.exists()
+        if has_data and options["if_empty"]:
+            self.stdout.write("The database already has data; demo not loaded.")
+            return
+        if has_data and not options["add"]:
+            raise CommandError("The database is not empty: use --add to add more demo customers.")
+
+        rng = random.Random(seed)
+        password = password or secrets.token_urlsafe(9)
+        with transaction.atomic():
+            departments, users, created = self._people(password)
+            start_serial = Customer.objects.count() + 1
+            customer_ids = self._customers(rng, customers, departments, users, start_serial)
+        context = DemoContext(
+            rng=rng,
+            today=timezone.localdate(),
+            users=users,
+            departments=departments,
+            customer_ids=customer_ids,
+            stdout=self.stdout,
+        )
+        for app_config in apps.get_app_configs():
+            try:
+                module = importlib.import_module(f"{app_config.name}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"{app_config.name}.demo":
+                    raise
+                continue
+            with transaction.atomic():
+                module.seed(context)
+
+        self.stdout.write(self.style.SUCCESS(f"Demo loaded: {len(customer_ids)} customers."))
+        if created:
+            self.stdout.write("Log in at http://127.0.0.1:8000/login/ as:")
+            for username, *_rest in PEOPLE:
+                self.stdout.write(f"  {username:<11} {password}")
+
+    def _people(self, password: str):
+        departments = {
+            code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
+            for code, name in DEPARTMENTS
+        }
+        users, created = {}, False
+        groups = {group.name: group for group in Group.objects.all()}
+        for username, family, given, role, department_code, title in PEOPLE:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                created = True
+                user = User(
+                    username=username,
+                    last_name=family,
+                    first_name=given,
+                    title=title,
+                    email=f"{username}@example.com",
+                    department=departments.get(department_code),
+                    is_staff=username == "admin",
+                    is_superuser=username == "admin",
+                )
+                user.set_password(password)
+                user.save()
+                if role:
+                    user.groups.add(groups[role])
+            users[username] = user
+        for code, department in departments.items():
+            if department.head_id is None:
+                department.head = users[f"head_{code}"]
+                department.save(update_fields=["head"])
+        return departments, users, created
+
+    def _customers(self, rng, count, departments, users, start_serial) -> list[int]:
+        managers = {
+            "east": [users["am_east1"], users["am_east2"]],
+            "north": [users["am_north1"]],
+        }
+        now = timezone.now()
+        today = timezone.localdate()
+        ids: list[int] = []
+        for offset in range(0, count, BATCH):
+            batch = []
+            for index in range(offset, min(count, offset + BATCH)):
+                serial = start_serial + index
+                code = "east" if index % 3 != 2 else "north"
+                industry = rng.choice(list(INDUSTRY_WORDS))
+                province, city = rng.choice(REGIONS[code])
+                name = (
+                    f"{city}{rng.choice(NAME_WORDS)}{rng.choice(INDUSTRY_WORDS[industry])}有限公司"
+                )
+                if serial > 1:
+                    name = name.replace("有限公司", f"（{serial}）有限公司")
+                primary = rng.choice(managers[code])
+                assistant = next((m for m in managers[code] if m != primary), None)
+                status = rng.choices(
+                    [CustomerStatus.ACTIVE, CustomerStatus.PROSPECT, CustomerStatus.DORMANT],
+                    weights=[85, 10, 5],
+                )[0]
+                batch.append(
+                    Customer(
+                        name=name,
+                        short_name=name[len(city) : len(city) + 4],
+                        credit_code=make_credit_code(rng, serial),
+                        customer_type=rng.choices(
+                            [
+                                CustomerType.ENTERPRISE,
+                                CustomerType.PARTNER,
+                                CustomerType.GOVERNMENT,
+                            ],
+                            weights=[80, 10, 10],
+                        )[0],
+                        industry=industry,
+                        province=province,
+                        city=city,
+                        address=f"{city}市{rng.choice(['人民路', '中山路', '解放路', '建设大道'])}"
+                        f"{rng.randint(1, 999)}号",
+                        source_channel=rng.choice(SourceChannel.values),
+                        status=status,
+                        department=departments[code],
+                        primary_manager=primary,
+                        assistant_manager=assistant if rng.random() < 0.4 else None,
+                        credit_terms=rng.choice(CreditTerms.values),
+                        credit_limit=Decimal(rng.choice([0, 500_000, 1_000_000, 3_000_000])),
+                        created_by=primary,
+                        created_at=now - timedelta(days=rng.randint(400, 1500)),
+                        last_verified_at=now - timedelta(days=rng.randint(0, 120)),
+                    )
+                )
+            created = Customer.objects.bulk_create(batch, batch_size=1000)
+            ids.extend(customer.pk for customer in created)
+            self._contacts_and_transactions(rng, created, today)
+        return ids
+
+    def _contacts_and_transactions(self, rng, customers, today) -> None:
+        contacts, transactions = [], []
+        for customer in customers:
+            for position in range(3):
+                contacts.append(
+                    Contact(
+                        customer=customer,
+                        name=person_name(rng),
+                        title=rng.choice(TITLES),
+                        department=rng.choice(["采购部", "总经办", "财务部", "技术部"]),
+                        decision_role=DecisionRole.DECISION_MAKER
+                        if position == 0
+                        else rng.choice(DecisionRole.values),
+                        phone=f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
+                        email=f"contact{customer.pk}_{position}@example.cn",
+                        birthday=date(
+                            rng.randint(1965, 1995), rng.randint(1, 12), rng.randint(1, 28)
+                        ),
+                        is_primary=position == 0,
+                    )
+                )
+            if customer.status == CustomerStatus.PROSPECT:
+                continue
+            # Two years of purchases; a customer's size decides its volume.
+            size = rng.choice([50_000, 150_000, 400_000, 1_000_000])
+            for _ in range(rng.randint(6, 34)):
+                day = today - timedelta(days=rng.randint(1, 730))
+                amount = Decimal(int(size * rng.uniform(0.2, 1.8)))
+                due = day + timedelta(days=rng.choice([0, 30, 60, 90]))
+                paid = None
+                if due < today or rng.random() < 0.5:
+                    paid = due + timedelta(days=rng.choice([-5, 0, 0, 0, 3, 20]))
+                    paid = max(paid, day)
+                    if paid > today:
+                        paid = None
+                transactions.append(
+                    Transaction(
+                        customer=customer,
+                        date=day,
+                        amount=amount,
+                        profit=(amount * Decimal(rng.uniform(0.05, 0.3))).quantize(Decimal("0.01")),
+                        due_date=due,
+                        paid_date=paid,
+                        reference=f"SO{day:%Y%m}{rng.randint(10000, 99999)}",
+                    )
+                )
+        Contact.objects.bulk_create(contacts, batch_size=BATCH)
+        Transaction.objects.bulk_create(transactions, batch_size=BATCH)
