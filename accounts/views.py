@@ -8,7 +8,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
@@ -37,7 +39,16 @@ from .models import (
 )
 
 PAGE_SIZES = (25, 50, 100)
-CUSTOMER_TABS = ("profile", "contacts", "transactions", "documents", "managers", "history")
+# Tabs of the customer page: name, label, and for tabs owned by other apps a loader
+# "module.function" returning the tab's context and the template it renders.
+CUSTOMER_TABS = [
+    ("profile", gettext_lazy("Profile"), None),
+    ("contacts", gettext_lazy("Contacts"), None),
+    ("transactions", gettext_lazy("Transactions"), None),
+    ("documents", gettext_lazy("Documents"), None),
+    ("managers", gettext_lazy("Managers"), None),
+    ("history", gettext_lazy("History"), None),
+]
 
 
 def get_customer_for_user(request: HttpRequest, pk: int) -> Customer:
@@ -99,14 +110,16 @@ class CustomerListView(LoginRequiredMixin, FilterView):
 @login_required
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
+    tabs = {name: loader for name, _label, loader in CUSTOMER_TABS}
     tab = request.GET.get("tab", "profile")
-    if tab not in CUSTOMER_TABS:
+    if tab not in tabs:
         tab = "profile"
     user = request.user
     context = {
         "customer": customer,
         "tab": tab,
-        "tabs": CUSTOMER_TABS,
+        "tabs": [(name, label) for name, label, _loader in CUSTOMER_TABS],
+        "tab_template": f"accounts/partials/customer_tab_{tab}.html",
         "can_edit": permissions.can_edit_customer(user, customer),
         "can_assign": permissions.can_assign_managers(user, customer),
         "can_terminate": permissions.can_terminate(user, customer),
@@ -142,6 +155,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     elif tab == "history":
         context["history"] = _history_with_changes(customer)
+    elif tabs[tab] is not None:
+        extra, context["tab_template"] = import_string(tabs[tab])(request, customer)
+        context.update(extra)
     return render(request, "accounts/customer_detail.html", context)
 
 
