@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab  # contracts: daily schedule
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -149,6 +150,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
+CELERY_BEAT_SCHEDULE["contracts-daily"] = {
+    "task": "contracts.tasks.contracts_daily_job_task",
+    "schedule": crontab(hour=6, minute=30),
+}
 
 LOGGING = {
     "version": 1,
