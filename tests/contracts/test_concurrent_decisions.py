@@ -32,7 +32,7 @@ def test_twenty_concurrent_approvals_give_exactly_one_decision(manager, east):
     if _in_memory_sqlite():
         pytest.skip(
             "SQLite's shared-cache in-memory test database cannot serve threads; "
-            "run tests/contracts on its own (it sets a file-backed test database)"
+            "config.settings.test gives SQLite a file-backed test database"
         )
     heads = [
         UserFactory(username=f"head{n}", department=east, roles=[Role.DEPARTMENT_HEAD])
@@ -87,7 +87,7 @@ def test_twenty_concurrent_approvals_give_exactly_one_decision(manager, east):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_drafts_get_unique_gap_free_numbers(manager):
     if _in_memory_sqlite():
-        pytest.skip("needs a file-backed SQLite test database (see conftest)")
+        pytest.skip("needs a file-backed SQLite test database (config.settings.test)")
     from django.utils import timezone
 
     from .factories import draft_contract
