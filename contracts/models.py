@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts import permissions
@@ -20,13 +21,14 @@ from .rules import RuleCondition, parse_tiers
 
 
 class ContractStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    PENDING = "pending", _("Pending approval")
-    APPROVED = "approved", _("Approved")
-    SIGNED = "signed", _("Signed")
-    ACTIVE = "active", _("Active")
-    EXPIRED = "expired", _("Expired")
-    TERMINATED = "terminated", _("Terminated")
+    # Context: the customer statuses use the same English words with other Chinese terms.
+    DRAFT = "draft", pgettext_lazy("contract status", "Draft")
+    PENDING = "pending", pgettext_lazy("contract status", "Pending approval")
+    APPROVED = "approved", pgettext_lazy("contract status", "Approved")
+    SIGNED = "signed", pgettext_lazy("contract status", "Signed")
+    ACTIVE = "active", pgettext_lazy("contract status", "Active")
+    EXPIRED = "expired", pgettext_lazy("contract status", "Expired")
+    TERMINATED = "terminated", pgettext_lazy("contract status", "Terminated")
 
 
 class DeciderRole(models.TextChoices):

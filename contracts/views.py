@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
 from accounts.errors import BusinessRuleError
+from accounts.models import User
 from accounts.permissions import require
 
 from . import permissions, selectors, services
@@ -135,9 +136,21 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contracts/contract_form.html", {"form": form, "contract": contract})
 
 
+def _display(field, value, users: dict) -> object:
+    """Show a history value as people read it: labels for choices, names for users."""
+    if value in (None, ""):
+        return value
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation:
+        return users.get(value, value)
+    return value
+
+
 def _history_rows(contract: Contract) -> list[dict]:
+    """Return the contract's history records, newest first, each with its changed fields."""
     records = list(contract.history.select_related("history_user")[:51])
-    rows = []
+    rows, user_ids = [], set()
     for index, record in enumerate(records[:50]):
         previous = records[index + 1] if index + 1 < len(records) else None
         changes = []
@@ -146,8 +159,20 @@ def _history_rows(contract: Contract) -> list[dict]:
                 if change.field == "updated_at":
                     continue
                 field = Contract._meta.get_field(change.field)
-                changes.append({"field": field.verbose_name, "old": change.old, "new": change.new})
+                if field.is_relation:
+                    user_ids.update(v for v in (change.old, change.new) if v)
+                changes.append((field, change.old, change.new))
         rows.append({"record": record, "changes": changes})
+    users = {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids)}
+    for row in rows:
+        row["changes"] = [
+            {
+                "field": field.verbose_name,
+                "old": _display(field, old, users),
+                "new": _display(field, new, users),
+            }
+            for field, old, new in row["changes"]
+        ]
     return rows
 
 
