@@ -36,11 +36,13 @@ def can_draft(user) -> bool:
     return is_admin(user) or is_account_manager(user) or is_department_head(user)
 
 
+def owns(user, contract: Contract) -> bool:
+    """The owner (or an admin) edits and submits the contract while it is a draft."""
+    return contract.owner_id == user.pk or is_admin(user)
+
+
 def can_edit(user, contract: Contract) -> bool:
-    """The owner (or an admin) edits and submits a draft."""
-    return contract.status == ContractStatus.DRAFT and (
-        contract.owner_id == user.pk or is_admin(user)
-    )
+    return contract.status == ContractStatus.DRAFT and owns(user, contract)
 
 
 def holds_decider_role(user, role: str, department_id: int | None) -> bool:

@@ -99,7 +99,9 @@ def contract_create(*, customer: Customer, created_by: User, **fields) -> Contra
 
 def contract_update(*, contract: Contract, updated_by: User, **fields) -> Contract:
     """Change a draft (also one returned by a rejection)."""
-    require(permissions.can_edit(updated_by, contract))
+    require(permissions.owns(updated_by, contract))
+    if contract.status != ContractStatus.DRAFT:
+        raise BusinessRuleError(_("Only a draft can be edited; reload the page."))
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise BusinessRuleError(_("These fields cannot be changed here."))
@@ -146,8 +148,10 @@ def _notify_deciders(step: ApprovalStep) -> None:
 
 def contract_submit(*, contract: Contract, submitted_by: User) -> ApprovalRound:
     """Submit a draft: the rules in force now fix the round's steps; step 1 becomes current."""
-    require(permissions.can_edit(submitted_by, contract))
+    require(permissions.owns(submitted_by, contract))
     contract = Contract.objects.select_related("customer", "owner").get(pk=contract.pk)
+    if contract.status != ContractStatus.DRAFT:
+        raise BusinessRuleError(_("This contract has already been submitted."))
     _check_fields(contract)
     tier = contract.customer.tier
     conditions = required_steps(

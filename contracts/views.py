@@ -232,7 +232,7 @@ def _run(request, contract, action, success: str) -> HttpResponse:
 @require_POST
 def contract_submit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_contract_for_user(request, pk)
-    require(permissions.can_edit(request.user, contract))
+    require(permissions.owns(request.user, contract))
     return _run(
         request,
         contract,

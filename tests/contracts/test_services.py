@@ -192,10 +192,19 @@ def test_a_head_owning_the_contract_is_escalated_to_an_executive(head, executive
 
 def test_only_drafts_can_be_edited_or_submitted(manager, customer):
     contract = submitted_contract(owner=manager, customer=customer)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(BusinessRuleError):
         services.contract_update(contract=contract, updated_by=manager, title="x")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(BusinessRuleError):
         services.contract_submit(contract=contract, submitted_by=manager)
+
+
+def test_only_the_owner_edits_or_submits(manager, manager2, head, customer):
+    contract = draft_contract(owner=manager, customer=customer)
+    for user in (manager2, head):
+        with pytest.raises(PermissionDenied):
+            services.contract_update(contract=contract, updated_by=user, title="x")
+        with pytest.raises(PermissionDenied):
+            services.contract_submit(contract=contract, submitted_by=user)
 
 
 def test_handover_moves_draft_contracts_to_the_successor(manager, manager2, head, customer):
