@@ -1,4 +1,15 @@
-"""Every change to a contract goes through these functions: atomic, guarded, recorded."""
+"""Every change to a contract goes through these functions: atomic, guarded, recorded.
+
+Choices made where the policy is silent:
+- A contract's number (HT-2026-0001) is taken when it is drafted, from a per-year counter row.
+- Steps are materialised from the active rules when the contract is submitted; later rule
+  changes only affect later submissions. Each resubmission after a rejection is a new round.
+- When the contract's owner is the department's head, the head's step goes to an executive
+  (nobody decides on their own contract).
+- Admins configure rules but decide steps only if they hold the step's role.
+- Contracts of A-tier customers become active when filed (备案); others when marked signed.
+- The end date is the last day in force; the daily job run on the next day expires it.
+"""
 
 from __future__ import annotations
 
