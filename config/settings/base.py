@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -148,7 +149,20 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "pool-return-daily": {
+        "task": "accounts.tasks.pool_return_run_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
+}
+# Where the pool's return rules look for the latest contact with a customer besides the
+# manager taking it over: functions returning subqueries of dates per OuterRef("pk").
+POOL_CONTACT_SOURCES: list[str] = []
+# contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
+CELERY_BEAT_SCHEDULE["contracts-daily"] = {
+    "task": "contracts.tasks.contracts_daily_job_task",
+    "schedule": crontab(hour=6, minute=45),
+}
 
 LOGGING = {
     "version": 1,
