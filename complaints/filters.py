@@ -21,7 +21,9 @@ class ComplaintFilter(django_filters.FilterSet):
         label=_("Follow-up due"), method="filter_follow_up_due"
     )
     customer = django_filters.NumberFilter(
-        label=_("Customer"), field_name="customer_id", widget=django_filters.widgets.forms.HiddenInput
+        label=_("Customer"),
+        field_name="customer_id",
+        widget=django_filters.widgets.forms.HiddenInput,
     )
 
     def search(self, queryset, name, value):

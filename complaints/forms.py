@@ -52,7 +52,9 @@ class TransitionForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    satisfaction = forms.IntegerField(label=_("Satisfaction"), required=False, min_value=1, max_value=5)
+    satisfaction = forms.IntegerField(
+        label=_("Satisfaction"), required=False, min_value=1, max_value=5
+    )
 
 
 class ConfirmationForm(forms.Form):

@@ -61,7 +61,7 @@ FOLLOW_UP_STATUSES = (Status.RESOLVED, Status.CONFIRMED, Status.CLOSED)
 
 
 class ReferenceCounter(models.Model):
-    """The last reference number given out in a year; incremented inside the creating transaction."""
+    """The last reference number of a year, incremented inside the creating transaction."""
 
     year = models.PositiveIntegerField(_("year"), primary_key=True)
     last_number = models.PositiveIntegerField(_("last number"), default=0)
@@ -156,7 +156,9 @@ class Complaint(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Set once, by the deadline job or by a late transition.
-    response_breached_at = models.DateTimeField(_("response deadline missed at"), null=True, blank=True)
+    response_breached_at = models.DateTimeField(
+        _("response deadline missed at"), null=True, blank=True
+    )
     resolution_breached_at = models.DateTimeField(
         _("resolution deadline missed at"), null=True, blank=True
     )
@@ -375,7 +377,10 @@ class ComplaintNote(models.Model):
         Complaint, verbose_name=_("complaint"), on_delete=models.PROTECT, related_name="notes"
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("written at"), default=timezone.now)
     text = models.TextField(_("entry"))

@@ -67,12 +67,12 @@ class ComplaintListView(LoginRequiredMixin, FilterView):
 
     def get_queryset(self):
         user = self.request.user
-        queryset = Complaint.objects.visible_to(user).select_related(
-            "customer", "assignee"
-        )
+        queryset = Complaint.objects.visible_to(user).select_related("customer", "assignee")
         scope = self.get_scope()
         if scope == "mine":
-            queryset = queryset.filter(Q(assignee=user) | Q(escalated_to=user, status=Status.ESCALATED))
+            queryset = queryset.filter(
+                Q(assignee=user) | Q(escalated_to=user, status=Status.ESCALATED)
+            )
         elif scope == "department":
             queryset = queryset.filter(
                 customer__department__in=base_permissions.headed_department_ids(user)
@@ -118,10 +118,12 @@ def complaint_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
 
 def _timeline(complaint: Complaint) -> list[dict]:
     items = [
-        {"at": e.at, "kind": "event", "event": e}
-        for e in complaint.events.select_related("actor")
+        {"at": e.at, "kind": "event", "event": e} for e in complaint.events.select_related("actor")
     ]
-    items += [{"at": n.created_at, "kind": "note", "note": n} for n in complaint.notes.select_related("author")]
+    items += [
+        {"at": n.created_at, "kind": "note", "note": n}
+        for n in complaint.notes.select_related("author")
+    ]
     return sorted(items, key=lambda item: item["at"])
 
 
@@ -239,7 +241,9 @@ def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         _run(
             request,
-            lambda: services.follow_up_add(complaint=complaint, by=request.user, **form.cleaned_data),
+            lambda: services.follow_up_add(
+                complaint=complaint, by=request.user, **form.cleaned_data
+            ),
             _("Follow-up recorded."),
         )
     else:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import close_old_connections
+from django.db import connection
 from django.urls import reverse
 
 from accounts.errors import BusinessRuleError
@@ -73,7 +73,9 @@ def test_each_transition_for_each_role(
 
 @pytest.mark.parametrize("role", OUT_OF_SCOPE)
 @pytest.mark.parametrize("to_status", [S.ACKNOWLEDGED, S.ESCALATED])
-def test_a_complaint_outside_ones_scope_is_404(request, role, to_status, make_complaint, client_for):
+def test_a_complaint_outside_ones_scope_is_404(
+    request, role, to_status, make_complaint, client_for
+):
     complaint = make_complaint()
     client = client_for(request.getfixturevalue(role))
     assert _post(client, complaint, to_status).status_code == 404
@@ -139,7 +141,7 @@ def test_two_simultaneous_requests_make_one_transition(make_complaint, manager, 
         except BusinessRuleError:
             results.append("refused")
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=act, args=(user,)) for user in (manager, manager2)]
     for thread in threads:
