@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Contact, Customer, Department
@@ -38,14 +39,14 @@ class Severity(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    NEW = "new", _("New")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    IN_PROGRESS = "in_progress", _("In progress")
-    ESCALATED = "escalated", _("Escalated")
-    RESOLVED = "resolved", _("Resolved")
-    REOPENED = "reopened", _("Reopened")
-    CONFIRMED = "confirmed", _("Confirmed")
-    CLOSED = "closed", _("Closed")
+    NEW = "new", pgettext_lazy("complaint status", "New")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("complaint status", "Acknowledged")
+    IN_PROGRESS = "in_progress", pgettext_lazy("complaint status", "In progress")
+    ESCALATED = "escalated", pgettext_lazy("complaint status", "Escalated")
+    RESOLVED = "resolved", pgettext_lazy("complaint status", "Resolved")
+    REOPENED = "reopened", pgettext_lazy("complaint status", "Reopened")
+    CONFIRMED = "confirmed", pgettext_lazy("complaint status", "Confirmed")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
 
 
 # Statuses in which the complaint still waits for a resolution.

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
@@ -29,6 +30,15 @@ from .forms import (
     TransitionForm,
 )
 from .models import Complaint, Status
+
+# What the button says for each target status.
+ACTION_LABELS = {
+    Status.ACKNOWLEDGED: gettext_lazy("Acknowledge"),
+    Status.IN_PROGRESS: gettext_lazy("Start work"),
+    Status.ESCALATED: gettext_lazy("Escalate to the department head"),
+    Status.RESOLVED: gettext_lazy("Mark resolved"),
+    Status.CLOSED: gettext_lazy("Close"),
+}
 
 
 def get_complaint_for_user(request: HttpRequest, pk: int) -> Complaint:
@@ -136,7 +146,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "complaint": complaint,
         "customer": complaint.customer,
         "actions": [
-            (status, Status(status).label)
+            (status, ACTION_LABELS.get(status, Status(status).label))
             for status in allowed
             if status not in (Status.CONFIRMED, Status.REOPENED)
         ],
