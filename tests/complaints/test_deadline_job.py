@@ -152,3 +152,23 @@ def test_two_jobs_at_once_escalate_and_notify_once(make_complaint, manager, head
                     ).count()
                     == 1
                 )
+
+
+def test_the_celery_task_runs_the_job(make_complaint, manager):
+    from complaints.tasks import complaint_check_deadlines_task
+
+    with time_machine.travel(RECEIVED, tick=False):
+        complaint = make_complaint(received_at=RECEIVED, severity="critical")
+    with time_machine.travel(RECEIVED + timedelta(hours=5), tick=False):
+        summary = complaint_check_deadlines_task.delay().get()
+    assert summary["response_breaches"] == 1 and summary["escalated"] == 1
+    complaint.refresh_from_db()
+    assert complaint.status == Status.ESCALATED
+
+
+def test_the_job_is_scheduled_every_15_minutes():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["complaints-check-deadlines"]
+    assert entry["task"] == "complaints.tasks.complaint_check_deadlines_task"
+    assert entry["schedule"].minute == {0, 15, 30, 45}

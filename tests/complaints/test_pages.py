@@ -12,6 +12,10 @@ from accounts import services as account_services
 from complaints.models import Complaint, Status
 from tests.factories import PDF_BYTES, ContactFactory, CustomerFactory, pdf_upload
 
+# The same budget for 1 row and for 21 rows (or entries): no query per row.
+LIST_BUDGET = 12
+DETAIL_BUDGET = 22
+
 
 def _form(contact, **extra):
     data = {
@@ -83,11 +87,11 @@ def test_list_queries_do_not_grow_with_rows(
     client = client_for(head)
     url = reverse("complaints:list") + "?scope=department"
     client.get(url)
-    with django_assert_max_num_queries(12) as one:
+    with django_assert_max_num_queries(LIST_BUDGET):
         client.get(url)
     for _ in range(20):
         make_complaint()
-    with django_assert_max_num_queries(len(one.captured_queries)):
+    with django_assert_max_num_queries(LIST_BUDGET):
         client.get(url)
 
 
@@ -137,3 +141,18 @@ def test_a_handover_moves_open_complaints(make_complaint, manager, head, manager
     closed.refresh_from_db()
     assert open_one.assignee == manager2 and closed.assignee == manager
     assert open_one.events.filter(kind="assignment").count() == 1
+
+
+def test_detail_page_queries_are_bounded(
+    client_for, make_complaint, manager, django_assert_max_num_queries
+):
+    complaint = make_complaint()
+    client = client_for(manager)
+    client.get(complaint.get_absolute_url())
+    with django_assert_max_num_queries(DETAIL_BUDGET):
+        client.get(complaint.get_absolute_url())
+    for text in ("一", "二", "三", "四", "五"):
+        client.post(reverse("complaints:note_add", args=[complaint.pk]), {"text": text})
+    client.get(complaint.get_absolute_url())  # shows (and consumes) the success messages
+    with django_assert_max_num_queries(DETAIL_BUDGET):
+        assert client.get(complaint.get_absolute_url()).status_code == 200
