@@ -8,6 +8,7 @@ from .models import (
     AssignmentChange,
     Contact,
     Customer,
+    DataTransferLog,
     Department,
     Handover,
     QualificationDocument,
@@ -129,3 +130,23 @@ class HandoverAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["from_user", "to_user", "performed_by", "performed_at"]
     search_fields = ["from_user__username", "to_user__username", "reason"]
     autocomplete_fields = ["from_user", "to_user", "performed_by"]
+
+
+@admin.register(DataTransferLog)
+class DataTransferLogAdmin(admin.ModelAdmin):
+    """Read-only audit of Excel imports and exports."""
+
+    list_display = ["at", "user", "kind", "what", "row_count", "filename"]
+    list_filter = ["kind", "what"]
+    search_fields = ["user__username", "filename", "what"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "user", "kind", "what", "row_count", "filename", "query"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
