@@ -329,7 +329,7 @@ def _inspect_archive(archive: zipfile.ZipFile) -> None:
             continue
         try:
             with archive.open(info) as part:
-                start = part.read(4096)
+                start = part.read(65536)
         except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:
             raise ImportRefused(_("The file is damaged or incomplete.")) from error
         if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
