@@ -415,7 +415,7 @@ def read_upload(upload, kind: str) -> list[Sheet]:
     finally:
         workbook.close()
     main = wanted[0]
-    if not any(sheet.kind == main for sheet in sheets):
+    if not sheets:  # a customer import may also hold only contacts
         required = ", ".join(str(f.header) for f in SHEETS[main] if f.required)
         raise ImportRefused(
             _(
@@ -437,18 +437,22 @@ def _read_sheet(worksheet, wanted: list[str], row_budget: int) -> Sheet | None:
         if number > HEADER_SEARCH_ROWS:
             return None
         texts = [_normalise_header(c.value) if isinstance(c.value, str) else "" for c in row]
+        best = 0
+        # The kind of sheet whose columns this header row names best (a contacts sheet has a
+        # "Customer" column, which a customer sheet would also accept as its name).
         for candidate in wanted:
             fields = header_map(SHEETS[candidate])
             recognised = {i: fields[t] for i, t in enumerate(texts) if t in fields}
             keys = {spec.key for spec in recognised.values()}
-            if all(f.key in keys for f in SHEETS[candidate] if f.required) and (
-                candidate != "contacts" or keys & {"customer_name", "customer_credit_code"}
+            if (
+                all(f.key in keys for f in SHEETS[candidate] if f.required)
+                and (candidate != "contacts" or keys & {"customer_name", "customer_credit_code"})
+                and len(keys) > best
             ):
-                header_row, sheet_kind = number, candidate
+                best, header_row, sheet_kind = len(keys), number, candidate
                 mapping = {}
                 for index, spec in recognised.items():
                     mapping.setdefault(spec.key, (index, str(row[index].value).strip()))
-                break
         if header_row:
             break
     if header_row is None:
