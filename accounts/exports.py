@@ -127,9 +127,7 @@ def contact_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def transaction_export(request: HttpRequest) -> HttpResponse:
     customer_ids = filtered_customers(request).values("pk")
-    transactions = Transaction.objects.filter(customer__in=customer_ids).select_related(
-        "customer"
-    )
+    transactions = Transaction.objects.filter(customer__in=customer_ids).select_related("customer")
     since = _date_param(request, "date_from")
     until = _date_param(request, "date_to")
     if since:

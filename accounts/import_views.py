@@ -108,7 +108,7 @@ def import_commit(request: HttpRequest, token: str) -> HttpResponse:
             "skipped": result.skipped,
         },
     )
-    if "transactions" in result.by_sheet:
+    if result.kind == imports.ImportKind.TRANSACTIONS:
         return redirect(reverse("accounts:import_start"))
     return redirect("accounts:customer_list")
 

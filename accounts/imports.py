@@ -20,19 +20,18 @@ import os
 import re
 import secrets
 import zipfile
-from zlib import error as zlib_error
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zlib import error as zlib_error
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
@@ -303,9 +302,8 @@ def _inspect_archive(archive: zipfile.ZipFile) -> None:
             % {"size": filesizeformat(total), "limit": filesizeformat(max_unpacked)}
         )
     for info in infos:
-        if (
-            info.file_size > RATIO_MIN_BYTES
-            and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
         ):
             raise ImportRefused(
                 _(
@@ -395,9 +393,7 @@ def _xml_tree(data: bytes):
 def _text_of(element) -> str:
     """The text of a shared or inline string: its runs, without phonetic guides (rPh)."""
     return "".join(
-        t.text or ""
-        for t in element.iter(SHEET_NS + "t")
-        if t.getparent().tag != SHEET_NS + "rPh"
+        t.text or "" for t in element.iter(SHEET_NS + "t") if t.getparent().tag != SHEET_NS + "rPh"
     )
 
 
@@ -637,7 +633,10 @@ def as_text(value: Any) -> str:
     if isinstance(value, dict):
         if "f" in value:
             raise CellError(
-                _("the cell holds a formula (%(formula)s); formulas are not evaluated, enter the value itself")  # noqa: E501
+                _(
+                    "the cell holds a formula (%(formula)s); formulas are not evaluated, "
+                    "enter the value itself"
+                )
                 % {"formula": value["f"][:40]}
             )
         return value["d"]
@@ -739,9 +738,9 @@ class Validator:
         self.staff: dict[str, User] = {}
         self.staff_roles: dict[int, set[str]] = defaultdict(set)
         roles = (permissions.Role.ACCOUNT_MANAGER, permissions.Role.DEPARTMENT_HEAD)
-        for user_id, group in User.groups.through.objects.filter(
-            group__name__in=roles
-        ).values_list("user_id", "group__name"):
+        for user_id, group in User.groups.through.objects.filter(group__name__in=roles).values_list(
+            "user_id", "group__name"
+        ):
             self.staff_roles[user_id].add(group)
         full_names: dict[str, list[User]] = defaultdict(list)
         for person in User.objects.filter(is_active=True):
@@ -760,9 +759,7 @@ class Validator:
         return (
             self.is_admin
             or self.user.pk in (customer.primary_manager_id, customer.assistant_manager_id)
-            or (
-                permissions.is_department_head(self.user) and customer.department_id in self.headed
-            )
+            or (permissions.is_department_head(self.user) and customer.department_id in self.headed)
         )
 
     # Shared helpers -------------------------------------------------------------------------
@@ -776,9 +773,13 @@ class Validator:
             except CellError as error:
                 row.error(header, str(error))
         for spec in SHEETS[sheet.kind]:
-            if spec.required and not row.data.get(spec.key):
-                if not any(h == self._header(sheet, spec.key) for h, _m in row.errors):
-                    row.error(self._header(sheet, spec.key), _("this column is required"))
+            header = self._header(sheet, spec.key)
+            if (
+                spec.required
+                and not row.data.get(spec.key)
+                and not any(h == header for h, _m in row.errors)
+            ):
+                row.error(self._header(sheet, spec.key), _("this column is required"))
 
     @staticmethod
     def _header(sheet: Sheet, key: str) -> str:
@@ -814,7 +815,9 @@ class Validator:
                 return None
             person = self.staff.get(text.lower())
             if person is None:
-                raise CellError(_("unknown manager “%(value)s” (use the username)") % {"value": text})
+                raise CellError(
+                    _("unknown manager “%(value)s” (use the username)") % {"value": text}
+                )
             return person
         if spec.kind == DEPARTMENT:
             if not text:
@@ -880,7 +883,9 @@ class Validator:
         if not same_name:
             return None, ""
         if len(same_name) > 1:
-            return None, _("%(count)d existing customers are named “%(name)s”; give the credit code") % {  # noqa: E501
+            return None, _(
+                "%(count)d existing customers are named “%(name)s”; give the credit code"
+            ) % {  # noqa: E501
                 "count": len(same_name),
                 "name": name,
             }
@@ -910,11 +915,14 @@ class Validator:
                 try:
                     validate_credit_code(code)
                 except ValidationError as error:
-                    row.error(header("credit_code"), _("bad credit code: ") + " ".join(error.messages))
+                    row.error(
+                        header("credit_code"), _("bad credit code: ") + " ".join(error.messages)
+                    )
                 if code in seen_codes:
                     row.error(
                         header("credit_code"),
-                        _("duplicate of row %(row)d (same credit code)") % {"row": seen_codes[code]},
+                        _("duplicate of row %(row)d (same credit code)")
+                        % {"row": seen_codes[code]},
                     )
                 else:
                     seen_codes[code] = row.number
@@ -1112,7 +1120,11 @@ class Validator:
             return True
         return (
             self.user.pk
-            in (customer.primary_manager_id, customer.assistant_manager_id, customer.chief_manager_id)
+            in (
+                customer.primary_manager_id,
+                customer.assistant_manager_id,
+                customer.chief_manager_id,
+            )
             or customer.department_id in self.headed
         )
 
@@ -1120,7 +1132,9 @@ class Validator:
         rows = [Row("contacts", r["n"], r["v"]) for r in sheet.rows]
         for row in rows:
             self._convert(row, sheet)
-        by_code_rows = {r.data["credit_code"]: r for r in customer_rows if r.data.get("credit_code")}
+        by_code_rows = {
+            r.data["credit_code"]: r for r in customer_rows if r.data.get("credit_code")
+        }
         by_name_rows = {r.data["name"]: r for r in customer_rows if r.data.get("name")}
         lookups = self._existing_customers(
             (r.data.get("customer_credit_code") for r in rows),
@@ -1410,6 +1424,7 @@ def import_preview(*, user: User, kind: str, upload) -> str:
 
 @dataclass
 class CommitResult:
+    kind: str = ""
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -1445,6 +1460,7 @@ def import_commit(*, user: User, token: str, skip_invalid: bool = False) -> Comm
     try:
         with transaction.atomic():
             result = _write(user, rows)
+            result.kind = stash["kind"]
             result.skipped = summary["errors"]
             DataTransferLog.objects.create(
                 user=user,

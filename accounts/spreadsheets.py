@@ -71,10 +71,7 @@ class Column:
     getter: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if callable(self.accessor):
-            getter = self.accessor
-        else:
-            getter = _attribute_getter(self.accessor)
+        getter = self.accessor if callable(self.accessor) else _attribute_getter(self.accessor)
         if self.choices is not None:
             labels = {value: label for value, label in self.choices}
             raw = getter

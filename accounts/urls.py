@@ -38,9 +38,7 @@ urlpatterns = [
     path("contacts/export.xlsx", exports.contact_export, name="contact_export"),
     path("transactions/export.xlsx", exports.transaction_export, name="transaction_export"),
     path("import/", import_views.import_start, name="import_start"),
-    path(
-        "import/template/<slug:kind>.xlsx", import_views.import_template, name="import_template"
-    ),
+    path("import/template/<slug:kind>.xlsx", import_views.import_template, name="import_template"),
     path("import/<str:token>/", import_views.import_preview, name="import_preview"),
     path("import/<str:token>/commit/", import_views.import_commit, name="import_commit"),
     path(

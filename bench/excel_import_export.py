@@ -60,10 +60,11 @@ def phase_setup() -> dict:
 
 def build_import_file(count: int) -> bytes:
     """Write count customers and CONTACTS_EACH contacts each, as a user would upload them."""
+    import random
+
     from openpyxl import Workbook
 
     from accounts.management.commands.seed_demo import make_credit_code
-    import random
 
     rng = random.Random(7)
     workbook = Workbook(write_only=True)
@@ -165,7 +166,7 @@ def phase_fill() -> dict:
                         primary_manager=users["am_east1"],
                         assistant_manager=users["am_east2"] if i % 2 else None,
                         credit_limit=Decimal("1000000.00"),
-                        notes="=HYPERLINK(\"http://x\",\"y\")" if i == 0 else "",
+                        notes='=HYPERLINK("http://x","y")' if i == 0 else "",
                     )
                     for i in range(min(5000, missing - start))
                 ],

@@ -82,9 +82,7 @@ def test_cells_are_typed_and_the_header_is_frozen(client_for, admin_user, custom
 def test_headers_follow_the_users_language(client_for, admin_user, east):
     CustomerFactory(department=east)
     client = client_for(admin_user)
-    english = sheet_of(
-        client.get(reverse("accounts:customer_export"), HTTP_ACCEPT_LANGUAGE="en")
-    )
+    english = sheet_of(client.get(reverse("accounts:customer_export"), HTTP_ACCEPT_LANGUAGE="en"))
     assert english["A1"].value == "Name"
     client.cookies["django_language"] = "zh-hans"
     chinese = sheet_of(client.get(reverse("accounts:customer_export")))

@@ -161,7 +161,9 @@ def test_the_preview_says_what_is_wrong_and_commit_writes_nothing(
 
 def test_duplicates_in_the_file_and_in_the_database_are_errors(client_for, staff, settings):
     settings.LANGUAGE_CODE = "en"
-    CustomerFactory(name="杭州恒信软件有限公司", credit_code=CODE3, department=staff["head"].department)
+    CustomerFactory(
+        name="杭州恒信软件有限公司", credit_code=CODE3, department=staff["head"].department
+    )
     rows = good_rows()
     rows.append(list(rows[0]))
     client = client_for(staff["head"])
@@ -331,9 +333,7 @@ def test_the_templates_have_drop_down_lists(client_for, staff):
 
 def test_an_empty_template_upload_says_there_are_no_rows(client_for, staff):
     client = client_for(staff["head"])
-    template = response_bytes(
-        client.get(reverse("accounts:import_template", args=["customers"]))
-    )
+    template = response_bytes(client.get(reverse("accounts:import_template", args=["customers"])))
     response = preview(client, template)
     assert response.status_code == 200
     assert Customer.objects.count() == 0
@@ -341,9 +341,7 @@ def test_an_empty_template_upload_says_there_are_no_rows(client_for, staff):
 
 def test_a_filled_in_template_imports(client_for, staff):
     client = client_for(staff["head"])
-    template = response_bytes(
-        client.get(reverse("accounts:import_template", args=["customers"]))
-    )
+    template = response_bytes(client.get(reverse("accounts:import_template", args=["customers"])))
     workbook = load_workbook(io.BytesIO(template))
     sheet = workbook.worksheets[0]
     sheet.append(["南京天成物流有限公司", "", CODE3])
