@@ -995,8 +995,6 @@ class Validator:
                 _("the primary and assistant manager must be two different people"),
             )
         status = data.get("status") or CustomerStatus.PROSPECT
-        if status != CustomerStatus.PROSPECT and primary is None:
-            row.error(header("primary_manager"), _("an admitted customer needs a primary manager"))
         customer = Customer(
             name=data["name"],
             short_name=data.get("short_name") or "",
