@@ -31,13 +31,13 @@ from zlib import error as zlib_error
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from . import permissions
 from .errors import BusinessRuleError
@@ -1502,9 +1502,7 @@ def _write(user: User, rows: dict[str, list[Row]]) -> CommitResult:
     new_customers = [r.instance for r in customers if r.action == "create"]
     for customer in new_customers:
         customer.created_at = now
-    bulk_create_with_history(
-        new_customers, Customer, batch_size=BATCH, default_user=user, default_change_reason=reason
-    )
+    _create_with_history(Customer, new_customers, user, reason, now)
     changes = [
         AssignmentChange(
             customer=customer,
@@ -1530,27 +1528,56 @@ def _write(user: User, rows: dict[str, list[Row]]) -> CommitResult:
             Contact.objects.filter(customer_id__in=chunk, is_primary=True).exclude(
                 pk__in=keep
             ).update(is_primary=False)
-    bulk_create_with_history(
-        [r.instance for r in contacts if r.action == "create"],
-        Contact,
-        batch_size=BATCH,
-        default_user=user,
-        default_change_reason=reason,
+    _create_with_history(
+        Contact, [r.instance for r in contacts if r.action == "create"], user, reason, now
     )
     _bulk_update(Contact, [r for r in contacts if r.action == "update"], user, reason)
     count("contacts", rows.get("contacts", []))
 
     records = [r for r in rows.get("transactions", []) if r.ok]
-    bulk_create_with_history(
-        [r.instance for r in records if r.action == "create"],
-        Transaction,
-        batch_size=BATCH,
-        default_user=user,
-        default_change_reason=reason,
+    _create_with_history(
+        Transaction, [r.instance for r in records if r.action == "create"], user, reason, now
     )
     _bulk_update(Transaction, [r for r in records if r.action == "update"], user, reason)
     count("transactions", rows.get("transactions", []))
     return result
+
+
+def _create_with_history(model, objects: list, user: User, reason: str, when) -> None:
+    """bulk_create, then the history rows (one "+" record each) written with executemany.
+
+    simple_history's bulk_create_with_history builds a model instance per history row and
+    sends it through the ORM compiler: half of an import's time. The rows are the same.
+    """
+    if not objects:
+        return
+    model.objects.bulk_create(objects, batch_size=BATCH)
+    history = model.history.model
+    fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+    special = {
+        "history_date": when,
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": user.pk,
+    }
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(history._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+    prepared = [(f, special.get(f.attname, _MISSING)) for f in fields]
+    rows = [
+        tuple(
+            f.get_db_prep_save(getattr(obj, f.attname) if fixed is _MISSING else fixed, connection)
+            for f, fixed in prepared
+        )
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            cursor.executemany(sql, rows[start : start + 2000])
+
+
+_MISSING = object()
 
 
 def _bulk_update(model, rows: list[Row], user: User, reason: str) -> None:

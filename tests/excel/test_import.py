@@ -354,3 +354,20 @@ def test_a_filled_in_template_imports(client_for, staff):
         CODE3,
         staff["head"].department,
     )
+
+
+def test_imported_rows_get_their_history_record(client_for, staff):
+    client = client_for(staff["manager"])
+    commit(client, token_of(preview(client, customer_file(good_rows(), good_contacts()))))
+    customer = Customer.objects.get(credit_code=CODE1)
+    record = customer.history.get()
+    assert (record.history_type, record.history_user) == ("+", staff["manager"])
+    assert record.history_change_reason
+    assert (record.name, record.department_id, record.credit_limit, record.created_at) == (
+        customer.name,
+        customer.department_id,
+        customer.credit_limit,
+        customer.created_at,
+    )
+    contact = customer.contacts.get()
+    assert contact.history.get().birthday == contact.birthday
