@@ -21,15 +21,6 @@ from .models import (
 )
 from .spreadsheets import BOOLEAN, DATE, DECIMAL, MONEY, Column, export_response
 
-
-def _username(attribute: str):
-    def getter(obj):
-        user = getattr(obj, attribute)
-        return user.username if user is not None else None
-
-    return getter
-
-
 CUSTOMER_COLUMNS = [
     Column(_("Name"), "name", width=36),
     Column(_("Short name"), "short_name", width=14),
@@ -42,8 +33,8 @@ CUSTOMER_COLUMNS = [
     Column(_("Source channel"), "source_channel", choices=SourceChannel.choices, width=14),
     Column(_("Status"), "status", choices=CustomerStatus.choices, width=14),
     Column(_("Department"), "department.name", width=16),
-    Column(_("Primary manager"), _username("primary_manager"), width=14),
-    Column(_("Assistant manager"), _username("assistant_manager"), width=14),
+    Column(_("Primary manager"), "primary_manager.username", width=14),
+    Column(_("Assistant manager"), "assistant_manager.username", width=14),
     Column(_("Tier"), "tier", width=6),
     Column(_("Score"), "score", DECIMAL, width=8),
     Column(_("Credit terms"), "credit_terms", choices=CreditTerms.choices, width=14),
