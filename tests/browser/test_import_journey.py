@@ -2,59 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-
 import pytest
 
 from accounts.models import Contact, Customer
+from tests.browser.helpers import login, screenshot
 from tests.excel.conftest import CONTACT_HEADERS, CUSTOMER_HEADERS, xlsx_bytes
 from tests.factories import PASSWORD, valid_credit_code
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 CODE1, CODE2 = valid_credit_code(301), valid_credit_code(302)
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
-
-
-# Self-contained until tests/browser/conftest.py lands on main; then use its `page` fixture
-# and tests.browser.helpers (login, screenshot), which these mirror.
-@pytest.fixture
-def xl_page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def login(page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def workbook(second_manager: str, second_code: str) -> bytes:
@@ -83,10 +42,7 @@ def upload(page, base_url, tmp_path, name, content):
     page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1] != "import")
 
 
-def test_upload_preview_with_errors_fix_and_commit(
-    live_server, xl_page, manager, tmp_path, settings
-):
-    page = xl_page
+def test_upload_preview_with_errors_fix_and_commit(live_server, page, manager, tmp_path, settings):
     settings.IMPORT_STASH_DIR = tmp_path / "stash"
     login(page, live_server.url, manager.username, PASSWORD)
 
