@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
 }
+# complaints: mark missed deadlines, escalate once, remind follow-ups, every 15 minutes.
+CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
+    "task": "complaints.tasks.complaint_check_deadlines_task",
+    "schedule": crontab(minute="*/15"),
+}
 
 LOGGING = {
     "version": 1,
