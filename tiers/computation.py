@@ -1,0 +1,205 @@
+"""Grade every customer for a period with a few set-based queries.
+
+One GROUP BY over the transactions of the 12-month window gives each customer's amount, count,
+profit, payment record and active quarters; one window-function query picks the latest assessment
+per customer and indicator on or before the period end and pivots it to one row per customer.
+Both are LEFT JOINed to the graded customers and streamed in customer order; each row is scored
+by the pure functions of tiers.scoring and the grades are inserted with bulk_create in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Max, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
+
+from accounts.models import Customer, CustomerStatus, Transaction
+
+from . import scoring
+from .models import Assessment, Grade, GradingRun, movement_between
+
+BATCH_SIZE = 2000
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+# Customers that are key accounts: prospects are not graded yet, terminated ones no longer.
+GRADED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.DORMANT)
+
+
+def period_end_instant(period: scoring.Period) -> datetime:
+    """The first instant after the period (exclusive bound), in the project's time zone."""
+    return period.end_datetime(ZoneInfo(settings.TIME_ZONE))
+
+
+def graded_customers(period: scoring.Period):
+    """Customers graded for a period: key accounts that existed at its end."""
+    return Customer.objects.filter(
+        status__in=GRADED_STATUSES, created_at__lt=period_end_instant(period)
+    )
+
+
+def _transaction_aggregates(period: scoring.Period):
+    start, end = period.window_start, period.end
+    in_window = Q(date__gte=start, date__lte=end)
+    due_in_window = Q(due_date__gte=start, due_date__lte=end)
+    one = Value(1)
+    zero = Value(0)
+    quarter_flags = {
+        f"q{index}": Max(
+            Case(
+                When(date__gte=q.start, date__lte=q.end, then=one),
+                default=zero,
+                output_field=IntegerField(),
+            )
+        )
+        for index, q in enumerate(period.window_quarters)
+    }
+    return (
+        Transaction.objects.filter(in_window | due_in_window)
+        .order_by()
+        .values("customer_id")
+        .annotate(
+            amount=Sum(Case(When(in_window, then=F("amount")), default=Value(Decimal("0")))),
+            profit=Sum(Case(When(in_window, then=F("profit")), default=Value(Decimal("0")))),
+            tx_count=Count(Case(When(in_window, then=one))),
+            due=Count(Case(When(due_in_window, then=one))),
+            on_time=Count(
+                Case(
+                    When(
+                        due_in_window & Q(paid_date__isnull=False, paid_date__lte=F("due_date")),
+                        then=one,
+                    )
+                )
+            ),
+            **quarter_flags,
+        )
+    )
+
+
+def total_profit(period: scoring.Period) -> Decimal:
+    """All customers' profit in the window (the denominator of profit contribution)."""
+    value = Transaction.objects.filter(
+        date__gte=period.window_start, date__lte=period.end
+    ).aggregate(total=Sum("profit"))["total"]
+    return scoring.D(value or 0).quantize(CENT)
+
+
+def _latest_assessments_sql(period: scoring.Period, codes: list[str]) -> tuple[str, list]:
+    """SQL of one row per customer with the latest value of each assessed code as columns."""
+    ranked = (
+        Assessment.objects.filter(
+            assessed_at__lt=period_end_instant(period), indicator_code__in=codes or [""]
+        )
+        .order_by()
+        .annotate(
+            rn=Window(
+                RowNumber(),
+                partition_by=[F("customer_id"), F("indicator_code")],
+                order_by=[F("assessed_at").desc(), F("id").desc()],
+            )
+        )
+        .values("customer_id", "indicator_code", "value", "rn")
+    )
+    sql, params = ranked.query.sql_with_params()
+    columns = ", ".join(
+        f"MAX(CASE WHEN r.indicator_code = %s THEN r.value END) AS a{index}"
+        for index in range(len(codes))
+    )
+    pivot = (
+        f"SELECT r.customer_id AS customer_id{', ' if codes else ''}{columns} "
+        f"FROM ({sql}) r WHERE r.rn = 1 GROUP BY r.customer_id"
+    )
+    return pivot, [*codes, *params]
+
+
+@dataclass
+class CustomerRow:
+    customer_id: int
+    current_tier: str
+    raws: dict[str, Decimal | None]
+
+
+def customer_rows(
+    period: scoring.Period, spec: scoring.ModelSpec, customers=None
+) -> Iterator[CustomerRow]:
+    """Yield each graded customer's raw measures, in customer id order."""
+    customers = customers if customers is not None else graded_customers(period)
+    assessed = [i.code for i in spec.indicators if not i.computed]
+    cust_sql, cust_params = customers.order_by().values("id", "tier").query.sql_with_params()
+    tx_sql, tx_params = _transaction_aggregates(period).query.sql_with_params()
+    as_sql, as_params = _latest_assessments_sql(period, assessed)
+    assessed_columns = "".join(f", a.a{index}" for index in range(len(assessed)))
+    sql = (
+        "SELECT c.id, c.tier, t.amount, t.profit, t.tx_count, t.due, t.on_time, "
+        "t.q0, t.q1, t.q2, t.q3" + assessed_columns + f" FROM ({cust_sql}) c "
+        f"LEFT JOIN ({tx_sql}) t ON t.customer_id = c.id "
+        f"LEFT JOIN ({as_sql}) a ON a.customer_id = c.id ORDER BY c.id"
+    )
+    denominator = total_profit(period)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cust_params, *tx_params, *as_params])
+        while rows := cursor.fetchmany(BATCH_SIZE):
+            for row in rows:
+                customer_id, tier, amount, profit, count, due, on_time, *rest = row
+                quarters, values = rest[:4], rest[4:]
+                raws = scoring.raws_from_aggregates(
+                    amount=scoring.D(amount or 0).quantize(CENT),
+                    count=int(count or 0),
+                    profit=scoring.D(profit or 0).quantize(CENT),
+                    total_profit=denominator,
+                    due=int(due or 0),
+                    on_time=int(on_time or 0),
+                    quarters_active=sum(int(q or 0) for q in quarters),
+                )
+                for code, value in zip(assessed, values, strict=True):
+                    raws[code] = None if value is None else scoring.D(value).quantize(TENTH)
+                yield CustomerRow(customer_id, tier or "", raws)
+
+
+def compute_grades(
+    run: GradingRun,
+    spec: scoring.ModelSpec,
+    overrides: dict[int, dict] | None = None,
+    customers=None,
+) -> int:
+    """Insert a grade for every graded customer of the run's period; return how many."""
+    period = scoring.parse_period(run.period)
+    overrides = overrides or {}
+    batch: list[Grade] = []
+    count = 0
+    for row in customer_rows(period, spec, customers):
+        result = scoring.score_customer(row.raws, spec)
+        tier = result.tier
+        extra = overrides.get(row.customer_id, {})
+        if extra:
+            tier = extra["tier"]
+        batch.append(
+            Grade(
+                run=run,
+                customer_id=row.customer_id,
+                score=result.score,
+                computed_tier=result.tier,
+                tier=tier,
+                previous_tier=row.current_tier,
+                movement=movement_between(row.current_tier, tier),
+                incomplete=result.incomplete,
+                breakdown=result.breakdown(),
+                override_reason=extra.get("override_reason", ""),
+                overridden_by_id=extra.get("overridden_by_id"),
+                overridden_at=extra.get("overridden_at"),
+            )
+        )
+        if len(batch) >= BATCH_SIZE:
+            Grade.objects.bulk_create(batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        Grade.objects.bulk_create(batch)
+        count += len(batch)
+    return count
