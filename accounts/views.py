@@ -48,6 +48,7 @@ CUSTOMER_TABS = [
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
     ("history", gettext_lazy("History"), None),
+    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
 ]
 
 

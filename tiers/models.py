@@ -151,6 +151,23 @@ class IndicatorSource(models.TextChoices):
     ASSESSED = "assessed", _("Assessed by the manager")
 
 
+# Translated names of the default model's indicators; other codes show their stored name.
+INDICATOR_LABELS = {
+    "annual_purchase": _("Annual purchase"),
+    "purchase_frequency": _("Purchase frequency"),
+    "profit_contribution": _("Profit contribution"),
+    "industry_outlook": _("Industry outlook"),
+    "growth_trend": _("Growth trend"),
+    "expansion_potential": _("Expansion potential"),
+    "credit_rating": _("Credit rating"),
+    "payment_record": _("Payment record"),
+    "financial_health": _("Financial health"),
+    "repurchase_rate": _("Repurchase rate"),
+    "recommendation": _("Recommendation"),
+    "brand_recognition": _("Brand recognition"),
+}
+
+
 class Indicator(models.Model):
     scoring_model = models.ForeignKey(
         ScoringModel,
@@ -201,6 +218,10 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.weight})"
+
+    @property
+    def label(self) -> str:
+        return INDICATOR_LABELS.get(self.code, self.name)
 
     @property
     def is_assessed(self) -> bool:
