@@ -8,7 +8,9 @@ from .models import Appeal, AppealStatus, Grade, Movement
 
 
 class GradeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Customer"), field_name="customer__name", lookup_expr="icontains")
+    q = django_filters.CharFilter(
+        label=_("Customer"), field_name="customer__name", lookup_expr="icontains"
+    )
     movement = django_filters.ChoiceFilter(
         label=_("Movement"),
         choices=[*Movement.choices, ("changed", _("Moved up or down"))],

@@ -177,7 +177,9 @@ def _short(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def score_customer(raws: dict[str, Decimal | None], model: ModelSpec = DEFAULT_MODEL) -> ScoreResult:
+def score_customer(
+    raws: dict[str, Decimal | None], model: ModelSpec = DEFAULT_MODEL
+) -> ScoreResult:
     """Score one customer from its raw measures by indicator code (absent/None = missing)."""
     rows = []
     total = ZERO
@@ -378,4 +380,3 @@ def raws_from_aggregates(
         PAYMENT_RECORD: (Decimal(on_time) * HUNDRED / Decimal(due)) if due else None,
         REPURCHASE_RATE: Decimal(quarters_active) * HUNDRED / 4,
     }
-

@@ -87,9 +87,7 @@ def scoring_model_activate(*, model: ScoringModel, activated_by: User) -> Scorin
         )
     with transaction.atomic():
         ScoringModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
-        ScoringModel.objects.filter(pk=model.pk).update(
-            is_active=True, activated_at=timezone.now()
-        )
+        ScoringModel.objects.filter(pk=model.pk).update(is_active=True, activated_at=timezone.now())
     model.refresh_from_db()
     return model
 
@@ -143,7 +141,9 @@ def assessments_record(
 # --- Grading runs -------------------------------------------------------------------------------
 
 
-def grading_run_compute(*, period: str | scoring.Period, computed_by: User | None = None) -> GradingRun:
+def grading_run_compute(
+    *, period: str | scoring.Period, computed_by: User | None = None
+) -> GradingRun:
     """Compute (or recompute) the grading run of a period, idempotently.
 
     One run per period (unique period). A published or closed run is never recomputed. Two

@@ -53,9 +53,7 @@ class RunListView(LoginRequiredMixin, ListView):
         context["can_compute"] = perms.can_compute(self.request.user)
         context["period_form"] = PeriodForm(initial={"period": self._default_period()})
         context["pending_appeals"] = (
-            Appeal.objects.visible_to(self.request.user)
-            .filter(status=AppealStatus.PENDING)
-            .count()
+            Appeal.objects.visible_to(self.request.user).filter(status=AppealStatus.PENDING).count()
         )
         return context
 

@@ -64,8 +64,12 @@ def test_only_key_accounts_existing_at_the_period_end_are_graded(db):
 def test_the_latest_assessment_on_or_before_the_period_end_counts(db):
     customer = key_account()
     assess(customer, 40, codes=["growth_trend"], at=datetime.datetime(2026, 7, 1, tzinfo=SHANGHAI))
-    assess(customer, 60, codes=["growth_trend"], at=datetime.datetime(2026, 9, 30, 23, tzinfo=SHANGHAI))  # noqa: E501
-    assess(customer, 99, codes=["growth_trend"], at=datetime.datetime(2026, 10, 1, 0, tzinfo=SHANGHAI))  # noqa: E501
+    assess(
+        customer, 60, codes=["growth_trend"], at=datetime.datetime(2026, 9, 30, 23, tzinfo=SHANGHAI)
+    )  # noqa: E501
+    assess(
+        customer, 99, codes=["growth_trend"], at=datetime.datetime(2026, 10, 1, 0, tzinfo=SHANGHAI)
+    )  # noqa: E501
     (row,) = computation.customer_rows(PERIOD, spec())
     assert row.raws["growth_trend"] == Decimal("60.0")
     assert row.raws["industry_outlook"] is None
@@ -79,7 +83,9 @@ def test_database_and_pure_versions_agree_on_random_data(db):
         for _ in range(rng.randint(0, 15)):
             day = datetime.date(2025, 7, 1) + datetime.timedelta(days=rng.randint(0, 500))
             due = day + datetime.timedelta(days=rng.choice([0, 30, 60]))
-            paid = rng.choice([None, due, due - datetime.timedelta(days=3), due + datetime.timedelta(days=9)])  # noqa: E501
+            paid = rng.choice(
+                [None, due, due - datetime.timedelta(days=3), due + datetime.timedelta(days=9)]
+            )  # noqa: E501
             transactions.append(
                 Transaction(
                     customer=customer,

@@ -121,9 +121,30 @@ def test_a_customer_with_no_transactions():
 def test_an_unpaid_transaction_past_due_counts_as_late():
     txs = [
         # Four purchases in four quarters, 1,000,000 in all, profit 10,000 of 20,000 total.
-        Tx(1, date(2025, 11, 1), Decimal("250000"), Decimal("2500"), date(2025, 12, 1), date(2025, 12, 1)),  # noqa: E501
-        Tx(1, date(2026, 2, 1), Decimal("250000"), Decimal("2500"), date(2026, 3, 1), date(2026, 2, 20)),  # noqa: E501
-        Tx(1, date(2026, 5, 1), Decimal("250000"), Decimal("2500"), date(2026, 6, 1), date(2026, 6, 9)),  # noqa: E501
+        Tx(
+            1,
+            date(2025, 11, 1),
+            Decimal("250000"),
+            Decimal("2500"),
+            date(2025, 12, 1),
+            date(2025, 12, 1),
+        ),  # noqa: E501
+        Tx(
+            1,
+            date(2026, 2, 1),
+            Decimal("250000"),
+            Decimal("2500"),
+            date(2026, 3, 1),
+            date(2026, 2, 20),
+        ),  # noqa: E501
+        Tx(
+            1,
+            date(2026, 5, 1),
+            Decimal("250000"),
+            Decimal("2500"),
+            date(2026, 6, 1),
+            date(2026, 6, 9),
+        ),  # noqa: E501
         Tx(1, date(2026, 8, 1), Decimal("250000"), Decimal("2500"), date(2026, 9, 1), None),
         # Outside the window: ignored (bought and due before it starts).
         Tx(1, date(2025, 6, 1), Decimal("900000"), Decimal("9000"), date(2025, 7, 1), None),

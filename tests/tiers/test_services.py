@@ -26,7 +26,7 @@ from tiers.models import (
     TierChange,
 )
 
-from .factories import SHANGHAI, big_profit_customer, key_account, worked_example_customer
+from .factories import SHANGHAI, big_profit_customer, worked_example_customer
 
 OCT_2 = datetime.datetime(2026, 10, 2, 9, tzinfo=SHANGHAI)
 
