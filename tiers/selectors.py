@@ -20,6 +20,14 @@ def latest_assessments(customer: Customer) -> dict[str, Assessment]:
     return latest
 
 
+UNITS = {
+    scoring.ANNUAL_PURCHASE: "yuan",
+    scoring.PROFIT_CONTRIBUTION: "percent",
+    scoring.PAYMENT_RECORD: "percent",
+    scoring.REPURCHASE_RATE: "percent",
+}
+
+
 def breakdown_rows(grade: Grade, model: ScoringModel) -> list[dict]:
     """Return one row per indicator of the grade's model: label, weight, raw, normalised,
     weighted and the bar's width in percent of the weight."""
@@ -36,6 +44,7 @@ def breakdown_rows(grade: Grade, model: ScoringModel) -> list[dict]:
                 "weighted": Decimal(weighted),
                 "computed": indicator.source == IndicatorSource.COMPUTED,
                 "missing": raw is None,
+                "unit": UNITS.get(indicator.code, ""),
             }
         )
     return rows
@@ -73,6 +82,7 @@ def next_tier(grade: Grade, model: ScoringModel) -> dict | None:
                 "needed": step.needed_raw,
                 "change": step.change,
                 "new_score": step.new_score,
+                "unit": UNITS.get(step.code, ""),
             }
             for step in steps
         ],
