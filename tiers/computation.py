@@ -26,6 +26,8 @@ from . import scoring
 from .models import Assessment, Grade, GradingRun, movement_between
 
 BATCH_SIZE = 2000
+# Rows per INSERT: SQLite allows 32,766 parameters per statement (12 per grade).
+INSERT_BATCH = 1000
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 # Customers that are key accounts: prospects are not graded yet, terminated ones no longer.
@@ -162,44 +164,80 @@ def customer_rows(
                 yield CustomerRow(customer_id, tier or "", raws)
 
 
+GRADE_COLUMNS = (
+    "run_id",
+    "customer_id",
+    "score",
+    "computed_tier",
+    "tier",
+    "previous_tier",
+    "movement",
+    "incomplete",
+    "breakdown",
+    "override_reason",
+    "overridden_by_id",
+    "overridden_at",
+)
+
+
 def compute_grades(
     run: GradingRun,
     spec: scoring.ModelSpec,
     overrides: dict[int, dict] | None = None,
     customers=None,
 ) -> int:
-    """Insert a grade for every graded customer of the run's period; return how many."""
+    """Insert a grade for every graded customer of the run's period; return how many.
+
+    Rows go in with a plain multi-row INSERT in batches: Django's bulk_create spends most of
+    its time preparing each field of each object, which is a third of the whole job here.
+    """
     period = scoring.parse_period(run.period)
     overrides = overrides or {}
-    batch: list[Grade] = []
+    breakdown_field = Grade._meta.get_field("breakdown")
+    overridden_at_field = Grade._meta.get_field("overridden_at")
+    placeholders = "(" + ", ".join(["%s"] * len(GRADE_COLUMNS)) + ")"
+    table = connection.ops.quote_name(Grade._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in GRADE_COLUMNS)
+    batch: list[tuple] = []
     count = 0
-    for row in customer_rows(period, spec, customers):
-        result = scoring.score_customer(row.raws, spec)
-        tier = result.tier
-        extra = overrides.get(row.customer_id, {})
-        if extra:
-            tier = extra["tier"]
-        batch.append(
-            Grade(
-                run=run,
-                customer_id=row.customer_id,
-                score=result.score,
-                computed_tier=result.tier,
-                tier=tier,
-                previous_tier=row.current_tier,
-                movement=movement_between(row.current_tier, tier),
-                incomplete=result.incomplete,
-                breakdown=result.breakdown(),
-                override_reason=extra.get("override_reason", ""),
-                overridden_by_id=extra.get("overridden_by_id"),
-                overridden_at=extra.get("overridden_at"),
-            )
+
+    def flush(cursor) -> None:
+        values = ", ".join([placeholders] * len(batch))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {values}",
+            [value for row in batch for value in row],
         )
-        if len(batch) >= BATCH_SIZE:
-            Grade.objects.bulk_create(batch)
+
+    with connection.cursor() as cursor:
+        for row in customer_rows(period, spec, customers):
+            result = scoring.score_customer(row.raws, spec)
+            tier = result.tier
+            extra = overrides.get(row.customer_id)
+            if extra:
+                tier = extra["tier"]
+            batch.append(
+                (
+                    run.pk,
+                    row.customer_id,
+                    result.score,
+                    result.tier,
+                    tier,
+                    row.current_tier,
+                    movement_between(row.current_tier, tier),
+                    result.incomplete,
+                    breakdown_field.get_db_prep_save(result.breakdown(), connection),
+                    extra["override_reason"] if extra else "",
+                    extra["overridden_by_id"] if extra else None,
+                    overridden_at_field.get_db_prep_save(extra["overridden_at"], connection)
+                    if extra
+                    else None,
+                )
+            )
+            if len(batch) >= INSERT_BATCH:
+                flush(cursor)
+                count += len(batch)
+                batch = []
+        if batch:
+            flush(cursor)
             count += len(batch)
-            batch = []
-    if batch:
-        Grade.objects.bulk_create(batch)
-        count += len(batch)
     return count

@@ -17,6 +17,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
 ONE_DECIMAL = Decimal("0.1")
+HUNDREDTH = Decimal("0.01")
+THOUSANDTH = Decimal("0.001")
 TIERS = ("A", "B", "C", "D")
 
 # The computed measures the system knows how to take from transactions.
@@ -165,15 +167,18 @@ class ScoreResult:
         return {
             row.code: [
                 None if row.raw is None else _short(row.raw),
-                _short(row.normalised.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
-                _short(row.weighted.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)),
+                _short(row.normalised.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)),
+                _short(row.weighted.quantize(THOUSANDTH, rounding=ROUND_HALF_UP)),
             ]
             for row in self.rows
         }
 
 
 def _short(value: Decimal) -> str:
-    text = f"{value:f}"
+    """Return a Decimal as plain text without trailing zeros ("15.000" → "15")."""
+    text = str(value)
+    if "E" in text:
+        text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

@@ -190,7 +190,9 @@ def grading_run_compute(
                 "customer_id", "tier", "override_reason", "overridden_by_id", "overridden_at"
             )
         }
-        run.grades.all().delete()
+        # Plain DELETE: no per-row signals (history) for grades that were never published.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Grade._meta.db_table} WHERE run_id = %s", [run.pk])
         run.refresh_from_db()
         count = computation.compute_grades(run, spec, overrides)
         GradingRun.objects.filter(pk=run.pk).update(grade_count=count)
