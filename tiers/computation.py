@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Max, Q, Sum, Value, When, Window
-from django.db.models.functions import RowNumber
 
 from accounts.models import Customer, CustomerStatus, Transaction
 
@@ -46,78 +44,78 @@ def graded_customers(period: scoring.Period):
     )
 
 
-def _transaction_aggregates(period: scoring.Period):
-    start, end = period.window_start, period.end
-    in_window = Q(date__gte=start, date__lte=end)
-    due_in_window = Q(due_date__gte=start, due_date__lte=end)
-    one = Value(1)
-    zero = Value(0)
-    quarter_flags = {
-        f"q{index}": Max(
-            Case(
-                When(date__gte=q.start, date__lte=q.end, then=one),
-                default=zero,
-                output_field=IntegerField(),
-            )
-        )
-        for index, q in enumerate(period.window_quarters)
-    }
-    return (
-        Transaction.objects.filter(in_window | due_in_window)
-        .order_by()
-        .values("customer_id")
-        .annotate(
-            amount=Sum(Case(When(in_window, then=F("amount")), default=Value(Decimal("0")))),
-            profit=Sum(Case(When(in_window, then=F("profit")), default=Value(Decimal("0")))),
-            tx_count=Count(Case(When(in_window, then=one))),
-            due=Count(Case(When(due_in_window, then=one))),
-            on_time=Count(
-                Case(
-                    When(
-                        due_in_window & Q(paid_date__isnull=False, paid_date__lte=F("due_date")),
-                        then=one,
-                    )
-                )
-            ),
-            **quarter_flags,
-        )
+def _plus() -> str:
+    """SQLite: a unary + on a column keeps the planner off an index. Scanning the table beats
+    walking the (customer, date) index with a random row lookup per transaction (20 s → 8 s
+    for 2,000,000 rows). PostgreSQL plans this well on its own."""
+    return "+" if connection.vendor == "sqlite" else ""
+
+
+def _transaction_aggregates_sql(period: scoring.Period) -> tuple[str, list]:
+    """One scan of the window's transactions, grouped by customer."""
+    table = Transaction._meta.db_table
+    p = _plus()
+    day = connection.ops.adapt_datefield_value
+    start, end = day(period.window_start), day(period.end)
+    in_window = f"{p}date >= %s AND {p}date <= %s"
+    due_in_window = "due_date >= %s AND due_date <= %s"
+    quarters = ", ".join(
+        f"MAX(CASE WHEN date >= %s AND date <= %s THEN 1 ELSE 0 END) AS q{index}"
+        for index in range(4)
     )
+    sql = (
+        f"SELECT {p}customer_id AS customer_id, "
+        f"SUM(CASE WHEN {in_window} THEN amount ELSE 0 END) AS amount, "
+        f"SUM(CASE WHEN {in_window} THEN profit ELSE 0 END) AS profit, "
+        f"COUNT(CASE WHEN {in_window} THEN 1 END) AS tx_count, "
+        f"COUNT(CASE WHEN {due_in_window} THEN 1 END) AS due, "
+        f"COUNT(CASE WHEN {due_in_window} AND paid_date IS NOT NULL AND paid_date <= due_date "
+        f"THEN 1 END) AS on_time, {quarters} "
+        f"FROM {table} WHERE ({in_window}) OR ({due_in_window}) GROUP BY {p}customer_id"
+    )
+    quarter_params = [day(d) for q in period.window_quarters for d in (q.start, q.end)]
+    params = [start, end] * 3 + [start, end] * 2 + quarter_params + [start, end] * 2
+    return sql, params
 
 
 def total_profit(period: scoring.Period) -> Decimal:
     """All customers' profit in the window (the denominator of profit contribution)."""
-    value = Transaction.objects.filter(
-        date__gte=period.window_start, date__lte=period.end
-    ).aggregate(total=Sum("profit"))["total"]
+    p = _plus()
+    day = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUM(profit) FROM {Transaction._meta.db_table} "
+            f"WHERE {p}date >= %s AND {p}date <= %s",
+            [day(period.window_start), day(period.end)],
+        )
+        (value,) = cursor.fetchone()
     return scoring.D(value or 0).quantize(CENT)
 
 
 def _latest_assessments_sql(period: scoring.Period, codes: list[str]) -> tuple[str, list]:
-    """SQL of one row per customer with the latest value of each assessed code as columns."""
-    ranked = (
-        Assessment.objects.filter(
-            assessed_at__lt=period_end_instant(period), indicator_code__in=codes or [""]
-        )
-        .order_by()
-        .annotate(
-            rn=Window(
-                RowNumber(),
-                partition_by=[F("customer_id"), F("indicator_code")],
-                order_by=[F("assessed_at").desc(), F("id").desc()],
-            )
-        )
-        .values("customer_id", "indicator_code", "value", "rn")
-    )
-    sql, params = ranked.query.sql_with_params()
-    columns = ", ".join(
-        f"MAX(CASE WHEN r.indicator_code = %s THEN r.value END) AS a{index}"
+    """SQL of one row per customer with the latest value of each assessed code as columns.
+
+    The latest assessed_at per (customer, indicator) comes from the covering index
+    (customer, indicator_code, assessed_at); joining back on it finds the value. (Two
+    assessments of one indicator at the very same instant: the higher value counts.)
+    """
+    table = Assessment._meta.db_table
+    instant = connection.ops.adapt_datetimefield_value(period_end_instant(period))
+    columns = "".join(
+        f", MAX(CASE WHEN a.indicator_code = %s THEN a.value END) AS a{index}"
         for index in range(len(codes))
     )
-    pivot = (
-        f"SELECT r.customer_id AS customer_id{', ' if codes else ''}{columns} "
-        f"FROM ({sql}) r WHERE r.rn = 1 GROUP BY r.customer_id"
+    placeholders = ", ".join(["%s"] * len(codes)) or "NULL"
+    sql = (
+        f"SELECT a.customer_id AS customer_id{columns} FROM ("
+        f"SELECT customer_id, indicator_code, MAX(assessed_at) AS latest FROM {table} "
+        f"WHERE assessed_at < %s AND indicator_code IN ({placeholders}) "
+        f"GROUP BY customer_id, indicator_code) m "
+        f"JOIN {table} a ON a.customer_id = m.customer_id "
+        f"AND a.indicator_code = m.indicator_code AND a.assessed_at = m.latest "
+        f"GROUP BY a.customer_id"
     )
-    return pivot, [*codes, *params]
+    return sql, [*codes, instant, *codes]
 
 
 @dataclass
@@ -134,7 +132,7 @@ def customer_rows(
     customers = customers if customers is not None else graded_customers(period)
     assessed = [i.code for i in spec.indicators if not i.computed]
     cust_sql, cust_params = customers.order_by().values("id", "tier").query.sql_with_params()
-    tx_sql, tx_params = _transaction_aggregates(period).query.sql_with_params()
+    tx_sql, tx_params = _transaction_aggregates_sql(period)
     as_sql, as_params = _latest_assessments_sql(period, assessed)
     assessed_columns = "".join(f", a.a{index}" for index in range(len(assessed)))
     sql = (
@@ -145,6 +143,9 @@ def customer_rows(
     )
     denominator = total_profit(period)
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # A 128 MB page cache for the scans and GROUP BY sorts (the default is 2 MB).
+            cursor.execute("PRAGMA cache_size = -131072")
         cursor.execute(sql, [*cust_params, *tx_params, *as_params])
         while rows := cursor.fetchmany(BATCH_SIZE):
             for row in rows:
