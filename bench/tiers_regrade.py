@@ -306,6 +306,7 @@ def run_benchmark(args) -> None:
     customers = Customer.objects.count()
     transactions = Transaction.objects.count()
     print(f"Data: {customers} customers, {transactions} transactions; period {period}")
+    print(f"Load average before timing: {os.getloadavg()} on {os.cpu_count()} CPUs")
     # Start from no run for the period.
     with transaction.atomic():
         TierChange.objects.all().delete()
@@ -356,6 +357,7 @@ def run_benchmark(args) -> None:
         f"{run.grade_count}; {mismatches} score mismatches"
     )
     print(f"speed-up:         {naive_total / first:.0f}×")
+    print(f"Load average after timing: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
