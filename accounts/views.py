@@ -35,6 +35,7 @@ from .models import (
     Customer,
     CustomerStatus,
     Handover,
+    PoolPolicy,
     QualificationDocument,
 )
 
@@ -50,6 +51,11 @@ CUSTOMER_TABS = [
     ("history", gettext_lazy("History"), None),
     ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
 ]
+
+
+def posted(request: HttpRequest):
+    """Return the POST data of a submitted form (even an empty one), or None for a GET."""
+    return request.POST if request.method == "POST" else None
 
 
 def get_customer_for_user(request: HttpRequest, pk: int) -> Customer:
@@ -126,6 +132,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_terminate": permissions.can_terminate(user, customer),
         "can_decide_admission": permissions.can_decide_admission(user, customer),
         "can_verify": permissions.can_verify_documents(user, customer),
+        "can_claim": permissions.can_claim(user, customer),
+        "can_release": permissions.can_release(user, customer),
+        "can_lock_pool": permissions.can_lock_pool(user, customer),
         "pending_admission": customer.admission_requests.filter(
             decision=AdmissionDecision.PENDING
         ).first()
@@ -178,10 +187,20 @@ def _history_with_changes(customer: Customer) -> list[dict]:
     return rows
 
 
+def _form_context(request: HttpRequest, form: CustomerForm, **extra) -> dict:
+    """Show possible duplicates; those outside the user's scope only by their department."""
+    found = [other.pk for other in form.duplicates]
+    visible = set(
+        Customer.objects.visible_to(request.user).filter(pk__in=found).values_list("pk", flat=True)
+    )
+    duplicates = [(other, other.pk in visible) for other in form.duplicates]
+    return {"form": form, "duplicates": duplicates, **extra}
+
+
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     permissions.require(permissions.can_create_customer(request.user))
-    form = CustomerForm(request.POST or None, user=request.user)
+    form = CustomerForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicate"}
         try:
@@ -191,16 +210,14 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect(customer)
-    return render(
-        request, "accounts/customer_form.html", {"form": form, "duplicates": form.duplicates}
-    )
+    return render(request, "accounts/customer_form.html", _form_context(request, form))
 
 
 @login_required
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_edit_customer(request.user, customer))
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    form = CustomerForm(posted(request), instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicate"}
         try:
@@ -215,7 +232,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts/customer_form.html",
-        {"form": form, "customer": customer, "duplicates": form.duplicates},
+        _form_context(request, form, customer=customer),
     )
 
 
@@ -223,7 +240,9 @@ def _child_form_view(request, pk, *, form_class, service, title, tab, instance=N
     """Add (or edit) a row that hangs off a customer: a contact, a transaction, a document."""
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_edit_customer(request.user, customer))
-    form = form_class(request.POST or None, request.FILES or None, instance=instance)
+    form = form_class(
+        posted(request), request.FILES if request.method == "POST" else None, instance=instance
+    )
     if request.method == "POST" and form.is_valid():
         try:
             service(customer=customer, data=form.cleaned_data, user=request.user, **extra)
@@ -358,7 +377,7 @@ def admission_decide(request: HttpRequest, pk: int) -> HttpResponse:
     admission = get_object_or_404(
         AdmissionRequest, customer=customer, decision=AdmissionDecision.PENDING
     )
-    form = AdmissionDecisionForm(request.POST or None)
+    form = AdmissionDecisionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.admission_decide(
@@ -390,7 +409,7 @@ def customer_assign(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_assign_managers(request.user, customer))
     form = AssignmentForm(
-        request.POST or None,
+        posted(request),
         customer=customer,
         actor=request.user,
         initial={"role": request.GET.get("role", "primary_manager")},
@@ -416,7 +435,7 @@ def customer_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_terminate(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_terminate(request.user, customer))
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_terminate(
@@ -452,7 +471,7 @@ def customer_dormant(request: HttpRequest, pk: int) -> HttpResponse:
 def handover_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     permissions.require(permissions.is_admin(user) or permissions.is_department_head(user))
-    form = HandoverForm(request.POST or None, actor=user)
+    form = HandoverForm(posted(request), actor=user)
     if request.method == "POST" and form.is_valid():
         try:
             handover = services.manager_handover(
@@ -494,4 +513,110 @@ def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     return render(
         request, "accounts/handover_detail.html", {"handover": handover, "changes": changes}
+    )
+
+
+class PoolListView(CustomerListView):
+    """The pool (公海): customers of the user's scope that belong to no manager."""
+
+    template_name = "accounts/pool_list.html"
+
+    def get_queryset(self):
+        return super().get_queryset().in_pool()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["claimable"] = {
+            customer.pk
+            for customer in context["customers"]
+            if permissions.can_claim(user, customer)
+        }
+        context["can_assign_ids"] = {
+            customer.pk
+            for customer in context["customers"]
+            if permissions.can_assign_managers(user, customer)
+        }
+        context["policy"] = PoolPolicy.current()
+        return context
+
+
+@login_required
+@require_POST
+def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_claim(request.user, customer))
+    try:
+        services.pool_claim(customer=customer, user=request.user)
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:pool")
+    messages.success(request, _("%(name)s is now yours.") % {"name": customer.name})
+    return redirect(customer)
+
+
+@login_required
+def pool_release(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_release(request.user, customer))
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pool_release(
+                customer=customer, released_by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The customer was released to the pool."))
+            return redirect("accounts:pool")
+    return render(
+        request,
+        "accounts/customer_reason_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Release to the pool"),
+            "explanation": _(
+                "The customer will belong to no manager; anyone in the department may claim it. "
+                "Its history stays."
+            ),
+        },
+    )
+
+
+@login_required
+def pool_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_lock_pool(request.user, customer))
+    if customer.pool_locked:
+        if request.method == "POST":
+            services.customer_pool_lock(customer=customer, locked_by=request.user, locked=False)
+            messages.success(request, _("The lock was lifted."))
+        return redirect(customer)
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_pool_lock(
+                customer=customer,
+                locked_by=request.user,
+                locked=True,
+                reason=form.cleaned_data["reason"],
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The customer will not return to the pool automatically."))
+            return redirect(customer)
+    return render(
+        request,
+        "accounts/customer_reason_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Lock against return to the pool"),
+            "explanation": _(
+                "A locked customer stays with its manager even without contact or transactions."
+            ),
+        },
     )

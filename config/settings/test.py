@@ -15,3 +15,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 LANGUAGE_CODE = "zh-hans"
 ALLOWED_HOSTS = ["*"]
+WHITENOISE_AUTOREFRESH = True
+
+# A file, not SQLite's shared in-memory database: concurrency tests need real locking with
+# the busy timeout, which shared-cache in-memory databases do not honour.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
