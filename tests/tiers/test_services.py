@@ -46,7 +46,7 @@ def test_running_the_job_twice_leaves_one_run_and_one_grade_per_customer(graded)
     assert Grade.objects.count() == 2 == second.grade_count
     example = Grade.objects.get(customer=graded[0])
     assert (example.score, example.tier, example.incomplete) == (Decimal("65.9"), "C", False)
-    assert example.breakdown["annual_purchase"] == ["2500000", "50", "15"]
+    assert example.breakdown["annual_purchase"] == ["2500000.00", 50.0, 15.0]
     assert example.movement == "new"
     big = Grade.objects.get(customer=graded[1])
     assert big.previous_tier == "B"
