@@ -154,6 +154,11 @@ def grading_run_compute(
         require(perms.can_compute(computed_by))
     if isinstance(period, str):
         period = scoring.parse_period(period)
+    if period.end >= timezone.localdate():
+        raise BusinessRuleError(
+            _("%(period)s has not ended yet: a quarter is graded after its last day.")
+            % {"period": period}
+        )
     model = active_scoring_model()
     spec = model.spec()
     with transaction.atomic():

@@ -198,6 +198,13 @@ def test_an_invalid_model_cannot_be_activated(db, admin_user, default_model):
     assert ScoringModel.objects.get(is_active=True) == model
 
 
+def test_a_quarter_that_has_not_ended_is_not_graded(db):
+    with time_machine.travel(OCT_2), pytest.raises(BusinessRuleError, match="not ended"):
+        services.grading_run_compute(period="2026Q4")
+    with time_machine.travel(OCT_2), pytest.raises(CommandError, match="not ended"):
+        call_command("regrade", "--period", "2026Q4")
+
+
 @pytest.mark.parametrize("period", ["2026Q5", "abc"])
 def test_the_command_refuses_a_bad_period(db, period):
     with pytest.raises(CommandError, match="like 2026Q3"):
