@@ -288,8 +288,7 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         changed = TierChange.objects.filter(grade__run=run, kind=TierChangeKind.PUBLISHED)
         changed_customers = changed.values("customer_id")
         managers = User.objects.filter(
-            Q(primary_customers__in=changed_customers)
-            | Q(assisted_customers__in=changed_customers)
+            Q(primary_customers__in=changed_customers) | Q(assisted_customers__in=changed_customers)
         ).distinct()
         link = reverse("tiers:run_detail", args=[run.pk]) + "?movement=changed&mine=true"
         for manager in managers:
