@@ -129,7 +129,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@example.com")
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs
 # no server and is enough for one machine.
 REDIS_URL = env("REDIS_URL", default="")
-BROKER_DIR = VAR_DIR / "broker"
+# A separate folder per app instance: tests that start `make run` must not share var/broker.
+BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -158,6 +159,11 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Where the pool's return rules look for the latest contact with a customer besides the
 # manager taking it over: functions returning subqueries of dates per OuterRef("pk").
 POOL_CONTACT_SOURCES: list[str] = []
+# contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
+CELERY_BEAT_SCHEDULE["contracts-daily"] = {
+    "task": "contracts.tasks.contracts_daily_job_task",
+    "schedule": crontab(hour=6, minute=45),
+}
 
 # --- tiers (quarterly re-grading) ---
 from celery.schedules import crontab  # noqa: E402
