@@ -219,10 +219,12 @@ def test_the_command_regrades(graded, capsys):
     assert GradingRun.objects.count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL's row locks for real concurrency"
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_computations_at_once_leave_one_run(east, manager):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks for real concurrency")
     for _ in range(30):
         worked_example_customer(department=east)
     errors = []
@@ -246,8 +248,3 @@ def test_two_computations_at_once_leave_one_run(east, manager):
     assert GradingRun.objects.count() == 1
     assert Grade.objects.count() == 30
     assert Grade.objects.values("customer").distinct().count() == 30
-
-
-test_two_computations_at_once_leave_one_run = pytest.mark.postgres(
-    test_two_computations_at_once_leave_one_run
-)
