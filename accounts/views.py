@@ -51,6 +51,7 @@ CUSTOMER_TABS = [
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
     ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
     ("history", gettext_lazy("History"), None),
+    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
 ]
 
 
