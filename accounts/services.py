@@ -671,3 +671,6 @@ def _move_open_work(handover: Handover) -> None:
 
     Each app that keeps open work assigned to a person adds its own service call here.
     """
+    from visits.services import visits_handover  # visits app
+
+    visits_handover(handover=handover)
