@@ -36,7 +36,8 @@ def plan_anchor(
     The last completed visit, or the admission (creation) date when there is none; a cancelled
     planned visit skips its cycle, so the next one is counted from its due date.
     """
-    return max(d for d in (start, last_visit, last_cancelled_due) if d is not None)
+    base = last_visit if last_visit is not None else start
+    return max(base, last_cancelled_due) if last_cancelled_due is not None else base
 
 
 def next_due_date(

@@ -18,6 +18,5 @@ def at(day: datetime.date, hour: int = 9) -> datetime.datetime:
 
 def active_customer(manager, *, tier: str = "A", **fields):
     fields.setdefault("department", manager.department)
-    return CustomerFactory(
-        status=CustomerStatus.ACTIVE, tier=tier, primary_manager=manager, **fields
-    )
+    fields.setdefault("primary_manager", manager)
+    return CustomerFactory(status=CustomerStatus.ACTIVE, tier=tier, **fields)

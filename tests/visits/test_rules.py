@@ -81,3 +81,9 @@ def test_it_tells_the_state_of_the_quarterly_archive_check():
     assert rules.archive_check_state(None, today) == "overdue"
     assert rules.quarter_end(today) == date(2026, 12, 31)
     assert rules.quarter_start(date(2026, 3, 31)) == date(2026, 1, 1)
+
+
+def test_a_visit_before_the_admission_still_counts():
+    assert rules.plan_anchor(start=date(2026, 3, 1), last_visit=date(2026, 2, 20)) == date(
+        2026, 2, 20
+    )
