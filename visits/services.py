@@ -618,7 +618,7 @@ def archive_checks_pending(customers, *, today: date):
     this_quarter = _quarter_start_datetime(today)
     last_quarter = _quarter_start_datetime(rules.quarter_start(today) - timedelta(days=1))
     checked = Coalesce("last_verified_at", "created_at")
-    return customers.filter(status=CustomerStatus.ACTIVE).alias(checked=checked).filter(
+    return customers.filter(status=CustomerStatus.ACTIVE).annotate(checked=checked).filter(
         checked__lt=this_quarter
     ), last_quarter
 
