@@ -43,7 +43,11 @@ def test_the_compliance_figures(november, manager, manager2, other_manager):
         )
     }
     assert rows[manager].total == 5 and rows[manager].compliant
-    assert (rows[manager].by_tier["A"], rows[manager].by_tier["B"], rows[manager].by_tier["C"]) == (2, 2, 1)
+    assert (rows[manager].by_tier["A"], rows[manager].by_tier["B"], rows[manager].by_tier["C"]) == (
+        2,
+        2,
+        1,
+    )
     assert rows[manager2].total == 5 and rows[manager2].shortfalls == {"C": 1}
     assert rows[other_manager].shortfalls == {"A": 2, "B": 2, "C": 1, "total": 5}
     october = feedback_compliance_rows(managers=[manager], year=2026, month=10)[0]["result"]
@@ -78,7 +82,9 @@ def test_feedback_needs_content_and_a_customer_of_ones_own(manager, other_manage
     with pytest.raises(BusinessRuleError):
         feedback_submit(customer=customer, submitted_by=manager, category="market", content=" ")
     with pytest.raises(PermissionDenied):
-        feedback_submit(customer=customer, submitted_by=other_manager, category="market", content="x")
+        feedback_submit(
+            customer=customer, submitted_by=other_manager, category="market", content="x"
+        )
 
 
 def test_the_form_files_feedback(client_for, manager):
