@@ -49,6 +49,7 @@ CUSTOMER_TABS = [
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
     ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
+    ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
     ("history", gettext_lazy("History"), None),
 ]
 
