@@ -98,6 +98,7 @@ class PlannedVisit(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["customer", "status", "due_date"]),
             models.Index(fields=["assigned_to", "status", "due_date"]),
         ]
 

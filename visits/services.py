@@ -93,11 +93,17 @@ def _plan_rows(customers):
         .order_by("-decided_at")
         .values("decided_at")[:1]
     )
+    open_plan = PlannedVisit.objects.filter(customer=OuterRef("pk"), status=VisitStatus.PLANNED)
     return customers.annotate(
-        last_visit=last_visit, last_cancelled=last_cancelled, admitted_at=admitted_at
+        last_visit=last_visit,
+        last_cancelled=last_cancelled,
+        admitted_at=admitted_at,
+        open_id=Subquery(open_plan.values("pk")[:1]),
+        open_due=Subquery(open_plan.values("due_date")[:1]),
+        open_fixed=Subquery(open_plan.values("date_fixed")[:1]),
     ).values_list(
         "pk", "tier", "primary_manager_id", "created_at", "admitted_at", "last_visit",
-        "last_cancelled",
+        "last_cancelled", "open_id", "open_due", "open_fixed",
     )  # fmt: skip
 
 
@@ -169,33 +175,25 @@ def _keyset_batches(queryset, size: int = CHUNK):
 
 
 def _regenerate_batch(customers, policy_days: dict[str, int], now) -> tuple[int, int]:
-    rows = list(_plan_rows(customers))
-    ids = [row[0] for row in rows]
-    open_visits = {
-        customer_id: (pk, due, fixed)
-        for pk, customer_id, due, fixed in PlannedVisit.objects.open()
-        .filter(customer_id__in=ids)
-        .values_list("pk", "customer_id", "due_date", "date_fixed")
-    }
     new, moves = [], defaultdict(list)
-    for pk, tier, manager_id, created_at, admitted_at, last_visit, last_cancelled in rows:
-        start = _local_date(admitted_at) or _local_date(created_at)
+    for row in _plan_rows(customers):
+        pk, tier, manager_id, created_at, admitted_at, last_visit, last_cancelled = row[:7]
+        open_id, open_due, open_fixed = row[7:]
         due = rules.next_due_date(
             tier=tier,
             policy_days=policy_days,
-            start=start,
+            start=_local_date(admitted_at) or _local_date(created_at),
             last_visit=last_visit,
             last_cancelled_due=last_cancelled,
         )
-        current = open_visits.get(pk)
-        if current is None:
+        if open_id is None:
             new.append(
                 PlannedVisit(
                     customer_id=pk, due_date=due, assigned_to_id=manager_id, created_at=now
                 )
             )
-        elif not current[2] and current[1] != due:
-            moves[due].append(current[0])
+        elif not open_fixed and open_due != due:
+            moves[due].append(open_id)
     PlannedVisit.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     updated = 0
     for due, visit_ids in moves.items():
