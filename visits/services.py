@@ -164,6 +164,19 @@ def visit_plan_regenerate(*, customer_ids: list[int] | None = None) -> dict[str,
     return {"created": created, "updated": updated, "cancelled": cancelled}
 
 
+def visit_plans_refresh_after_commit(*, customer_ids: list[int]) -> None:
+    """Regenerate these customers' plans in a Celery task once the transaction commits.
+
+    For callers that change many tiers at once (grading publication, upheld appeal): the
+    regeneration then never slows down or breaks the caller's transaction.
+    """
+    from .tasks import visit_plan_regenerate_task
+
+    ids = sorted(set(customer_ids))
+    if ids:
+        transaction.on_commit(lambda: visit_plan_regenerate_task.delay(ids))
+
+
 def _keyset_batches(queryset, size: int = CHUNK):
     last = 0
     while True:
