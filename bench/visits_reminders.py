@@ -97,14 +97,24 @@ def timed(label: str, function, rows: list) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the customers and plans of the last run; forget its reminders",
+    )
     args = parser.parse_args()
-    fresh_database()
-    start = time.perf_counter()
-    build(args.customers)
-    print(f"Built {args.customers} customers in {time.perf_counter() - start:.1f} s")
     rows: list = []
     today = timezone.localdate()
-    timed("plan regeneration (all customers, first time)", visit_plan_regenerate, rows)
+    if args.reuse:
+        VisitReminder.objects.all().delete()
+        Notification.objects.all().delete()
+        args.customers = Customer.objects.count()
+    else:
+        fresh_database()
+        start = time.perf_counter()
+        build(args.customers)
+        print(f"Built {args.customers} customers in {time.perf_counter() - start:.1f} s")
+        timed("plan regeneration (all customers, first time)", visit_plan_regenerate, rows)
     timed("plan regeneration again (nothing to change)", visit_plan_regenerate, rows)
     timed("reminder job", lambda: visit_reminders_send(today=today), rows)
     emails = len(mail.outbox)
