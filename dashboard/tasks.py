@@ -4,6 +4,6 @@ from . import services
 
 
 @shared_task(ignore_result=True)
-def heartbeat_task() -> None:
-    """Record that beat's schedule reached a worker; /healthz reports its age."""
-    services.heartbeat_record()
+def heartbeat_task(name: str = services.BEAT) -> None:
+    """Record that beat's schedule (or a check such as prod-smoke) reached a worker."""
+    services.heartbeat_record(name=name[:50])
