@@ -75,7 +75,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*"
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --ignore "bench/*"
 	$(PY) manage.py compilemessages -l zh_Hans --ignore ".venv/*"
 
 clean:

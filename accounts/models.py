@@ -89,7 +89,7 @@ class Tier(models.TextChoices):
 class Industry(models.TextChoices):
     MANUFACTURING = "manufacturing", _("Manufacturing")
     ENERGY = "energy", _("Energy")
-    FINANCE = "finance", _("Finance")
+    FINANCE = "finance", _("Financial services")
     IT = "it", _("Information technology")
     TELECOM = "telecom", _("Telecommunications")
     RETAIL = "retail", _("Retail and wholesale")
