@@ -40,7 +40,9 @@ from tests.factories import (
 )
 
 MISSING_ID = 987654321
-PROJECT_APPS = ("accounts", "notifications", "tiers", "visits", "complaints", "contracts", "dashboard")
+PROJECT_APPS = {
+    "accounts", "notifications", "tiers", "visits", "complaints", "contracts", "dashboard"
+}  # fmt: skip
 # Reachable without logging in: (path, acceptable statuses).
 PUBLIC = {
     "/login/": {200},
@@ -353,9 +355,7 @@ def test_no_page_or_file_leaks_to_anyone_outside_its_scope(role, users):
             stacklevel=1,
         )
     assert checked > 40
-    assert failures == [], f"{len(failures)} of {checked} requests failed:\n" + "\n".join(
-        failures
-    )
+    assert failures == [], f"{len(failures)} of {checked} requests failed:\n" + "\n".join(failures)
 
 
 def _judge(route, url, method, status, response, user, scope, scoped) -> list[str]:
