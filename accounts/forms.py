@@ -59,7 +59,7 @@ def check_upload(upload) -> None:
 
 class CustomerForm(forms.ModelForm):
     confirm_duplicate = forms.BooleanField(
-        label=_("I have checked the similar customers above; create this one anyway"),
+        label=_("I have checked the similar customers above; save this one anyway"),
         required=False,
     )
 
@@ -123,7 +123,9 @@ class CustomerForm(forms.ModelForm):
                 "assistant_manager",
                 _("The primary and assistant manager must be two different people."),
             )
-        if cleaned.get("name") and not self.errors:
+        name_changed = not self.instance.pk or "name" in self.changed_data
+        code_changed = not self.instance.pk or "credit_code" in self.changed_data
+        if cleaned.get("name") and not self.errors and (name_changed or code_changed):
             from .selectors import possible_duplicates
 
             self.duplicates = possible_duplicates(
@@ -134,8 +136,8 @@ class CustomerForm(forms.ModelForm):
             if self.duplicates and not cleaned.get("confirm_duplicate"):
                 raise forms.ValidationError(
                     _(
-                        "Customers with a similar name already exist. Check them below; "
-                        "tick the box to create this customer anyway."
+                        "Customers with a similar name or the same credit code already exist. "
+                        "Check them above; tick the box to save this customer anyway."
                     ),
                     code="possible_duplicate",
                 )

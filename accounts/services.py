@@ -348,7 +348,13 @@ def manager_handover(
         handover = Handover.objects.create(
             from_user=from_user, to_user=to_user, performed_by=performed_by, reason=reason.strip()
         )
-        customers = Customer.objects.select_for_update().managed_by(from_user).order_by("pk")
+        # Terminated customers keep their last managers on record.
+        customers = (
+            Customer.objects.select_for_update()
+            .managed_by(from_user)
+            .exclude(status=CustomerStatus.TERMINATED)
+            .order_by("pk")
+        )
         changes = []
         for customer in customers:
             for role in (ManagerRole.PRIMARY, ManagerRole.ASSISTANT):

@@ -51,6 +51,11 @@ CUSTOMER_TABS = [
 ]
 
 
+def posted(request: HttpRequest):
+    """Return the POST data of a submitted form (even an empty one), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def get_customer_for_user(request: HttpRequest, pk: int) -> Customer:
     """Return a customer the user may see, or 404 so that others' customers do not leak."""
     return get_object_or_404(
@@ -177,10 +182,20 @@ def _history_with_changes(customer: Customer) -> list[dict]:
     return rows
 
 
+def _form_context(request: HttpRequest, form: CustomerForm, **extra) -> dict:
+    """Show possible duplicates; those outside the user's scope only by their department."""
+    found = [other.pk for other in form.duplicates]
+    visible = set(
+        Customer.objects.visible_to(request.user).filter(pk__in=found).values_list("pk", flat=True)
+    )
+    duplicates = [(other, other.pk in visible) for other in form.duplicates]
+    return {"form": form, "duplicates": duplicates, **extra}
+
+
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     permissions.require(permissions.can_create_customer(request.user))
-    form = CustomerForm(request.POST or None, user=request.user)
+    form = CustomerForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicate"}
         try:
@@ -190,16 +205,14 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect(customer)
-    return render(
-        request, "accounts/customer_form.html", {"form": form, "duplicates": form.duplicates}
-    )
+    return render(request, "accounts/customer_form.html", _form_context(request, form))
 
 
 @login_required
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_edit_customer(request.user, customer))
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    form = CustomerForm(posted(request), instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicate"}
         try:
@@ -214,7 +227,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts/customer_form.html",
-        {"form": form, "customer": customer, "duplicates": form.duplicates},
+        _form_context(request, form, customer=customer),
     )
 
 
@@ -222,7 +235,9 @@ def _child_form_view(request, pk, *, form_class, service, title, tab, instance=N
     """Add (or edit) a row that hangs off a customer: a contact, a transaction, a document."""
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_edit_customer(request.user, customer))
-    form = form_class(request.POST or None, request.FILES or None, instance=instance)
+    form = form_class(
+        posted(request), request.FILES if request.method == "POST" else None, instance=instance
+    )
     if request.method == "POST" and form.is_valid():
         try:
             service(customer=customer, data=form.cleaned_data, user=request.user, **extra)
@@ -357,7 +372,7 @@ def admission_decide(request: HttpRequest, pk: int) -> HttpResponse:
     admission = get_object_or_404(
         AdmissionRequest, customer=customer, decision=AdmissionDecision.PENDING
     )
-    form = AdmissionDecisionForm(request.POST or None)
+    form = AdmissionDecisionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.admission_decide(
@@ -389,7 +404,7 @@ def customer_assign(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_assign_managers(request.user, customer))
     form = AssignmentForm(
-        request.POST or None,
+        posted(request),
         customer=customer,
         actor=request.user,
         initial={"role": request.GET.get("role", "primary_manager")},
@@ -415,7 +430,7 @@ def customer_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_terminate(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_terminate(request.user, customer))
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_terminate(
@@ -451,7 +466,7 @@ def customer_dormant(request: HttpRequest, pk: int) -> HttpResponse:
 def handover_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     permissions.require(permissions.is_admin(user) or permissions.is_department_head(user))
-    form = HandoverForm(request.POST or None, actor=user)
+    form = HandoverForm(posted(request), actor=user)
     if request.method == "POST" and form.is_valid():
         try:
             handover = services.manager_handover(

@@ -15,6 +15,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 LANGUAGE_CODE = "zh-hans"
 ALLOWED_HOSTS = ["*"]
+WHITENOISE_AUTOREFRESH = True
 # Tests log in with client.force_login()/client.login(), which pass no request to
 # authenticate(); django-axes is switched on by the tests that check the lockout.
 AXES_ENABLED = False
