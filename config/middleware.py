@@ -5,8 +5,18 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 
 LAST_RENEWED_KEY = "_session_renewed_at"
+
+
+@receiver(user_logged_in, dispatch_uid="config.middleware.session_renewed_at_login")
+def _renewed_at_login(sender, request, user, **kwargs) -> None:
+    """Logging in saves the session anyway: start the idle clock there, at no extra write."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[LAST_RENEWED_KEY] = int(time.time())
 
 
 class IdleSessionMiddleware:
