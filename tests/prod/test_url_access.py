@@ -9,7 +9,9 @@ object inside the user's scope, outside it, and of no object at all:
 - an object outside the user's scope answers 404 to GET and POST alike, and a POST changes
   nothing (405 is accepted where the method itself is refused before any lookup);
 - an id of no object is never a 200;
-- nothing ever answers 500 (the test client re-raises any exception).
+- nothing ever answers 500 (the test client re-raises any exception);
+- no page that answers 200 has an inline script, an on…= handler or a style attribute, which
+  the Content-Security-Policy would block.
 
 Parameters this file does not know are resolved by convention (the app's model named by the
 URL or the parameter, created through tests/<app>/factories.py if none exists); what cannot be
@@ -362,6 +364,26 @@ def test_no_page_or_file_leaks_to_anyone_outside_its_scope(role, users):
     assert failures == [], f"{len(failures)} of {checked} requests failed:\n" + "\n".join(failures)
 
 
+TAG = re.compile(r"<[a-zA-Z][^>]*>")
+QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
+STYLE = re.compile(r"\sstyle\s*=", re.I)
+
+
+def csp_violations(html: str, *, admin: bool) -> list[str]:
+    """Return what in the page the policy ('self' only, nothing inline) would refuse."""
+    found = []
+    for tag in TAG.findall(html):
+        bare = QUOTED.sub('""', tag)  # attribute values may quote anything, escaped
+        external_script = bare.startswith("<script") and " src=" in bare
+        if bare.startswith(("<script", "<style")) and not external_script:
+            found.append(tag)
+        elif HANDLER.search(bare) or (STYLE.search(bare) and not admin):
+            # django-simple-history's admin template has one cosmetic style="" (admin only)
+            found.append(tag)
+    return found[:3]
+
+
 def _judge(route, url, method, status, response, user, scope, scoped) -> list[str]:
     where = f"{method} {url} ({route.label}, {scope})"
     location = response.get("Location", "")
@@ -380,6 +402,10 @@ def _judge(route, url, method, status, response, user, scope, scoped) -> list[st
             return []
         ok = (status == 302 and location.startswith(ADMIN_LOGIN)) or status == 404
         return [] if ok else [f"{where}: non-staff got {status} from the admin"]
+    if status == 200 and response.get("Content-Type", "").startswith("text/html"):
+        problems = csp_violations(response.content.decode(), admin=route.admin)
+        if problems:
+            return [f"{where}: the Content-Security-Policy would block {problems}"]
     if scope == "outside" and scoped:
         return [] if status in (404, 405) else [f"{where}: outside the scope answered {status}"]
     if scope == "missing":
