@@ -10,6 +10,9 @@ from .models import (
     Customer,
     Department,
     Handover,
+    PoolPolicy,
+    PoolReturnRule,
+    PoolWarning,
     QualificationDocument,
     Transaction,
     User,
@@ -117,8 +120,8 @@ class AdmissionRequestAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(AssignmentChange)
 class AssignmentChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["customer", "role", "old_user", "new_user", "changed_by", "changed_at"]
-    list_filter = ["role"]
+    list_display = ["customer", "role", "kind", "old_user", "new_user", "changed_by", "changed_at"]
+    list_filter = ["role", "kind"]
     search_fields = ["customer__name", "reason"]
     autocomplete_fields = ["customer", "old_user", "new_user", "changed_by", "handover"]
     list_select_related = ["customer", "old_user", "new_user", "changed_by"]
@@ -129,3 +132,26 @@ class HandoverAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["from_user", "to_user", "performed_by", "performed_at"]
     search_fields = ["from_user__username", "to_user__username", "reason"]
     autocomplete_fields = ["from_user", "to_user", "performed_by"]
+
+
+@admin.register(PoolPolicy)
+class PoolPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "max_customers_per_manager", "max_claims_per_day", "warning_days"]
+
+    def has_add_permission(self, request) -> bool:
+        return not PoolPolicy.objects.exists()
+
+
+@admin.register(PoolReturnRule)
+class PoolReturnRuleAdmin(admin.ModelAdmin):
+    list_display = ["scope", "days_without_contact", "days_without_transaction", "is_active"]
+    list_editable = ["days_without_contact", "days_without_transaction", "is_active"]
+
+
+@admin.register(PoolWarning)
+class PoolWarningAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["customer", "manager", "returns_on", "reason", "warned_at"]
+    list_filter = ["returns_on"]
+    search_fields = ["customer__name"]
+    autocomplete_fields = ["customer", "manager"]
+    list_select_related = ["customer", "manager"]

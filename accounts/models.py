@@ -126,12 +126,21 @@ class CustomerQuerySet(models.QuerySet):
         if permissions.sees_everything(user):
             return self
         scope = Q(primary_manager=user) | Q(assistant_manager=user) | Q(chief_manager=user)
+        if permissions.is_account_manager(user) and user.department_id:
+            # A manager sees their department's pool, to claim from it.
+            scope |= Q(primary_manager__isnull=True, department=user.department_id) & ~Q(
+                status=CustomerStatus.TERMINATED
+            )
         if permissions.is_department_head(user):
             scope |= Q(department__in=permissions.headed_department_ids(user))
         return self.filter(scope)
 
     def managed_by(self, user) -> CustomerQuerySet:
         return self.filter(Q(primary_manager=user) | Q(assistant_manager=user))
+
+    def in_pool(self) -> CustomerQuerySet:
+        """Return the customers that belong to no manager (the pool, 公海)."""
+        return self.filter(primary_manager__isnull=True).exclude(status=CustomerStatus.TERMINATED)
 
 
 class Customer(models.Model):
@@ -209,6 +218,9 @@ class Customer(models.Model):
     last_verified_at = models.DateTimeField(_("archive last verified at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     terminated_reason = models.TextField(_("reason for termination"), blank=True)
+    # A locked customer never returns to the prospect pool automatically (公海).
+    pool_locked = models.BooleanField(_("locked against return to the pool"), default=False)
+    pool_lock_reason = models.CharField(_("reason for the lock"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -521,6 +533,16 @@ class Handover(models.Model):
         return reverse("accounts:handover_detail", args=[self.pk])
 
 
+class AssignmentKind(models.TextChoices):
+    MANUAL = "manual", _("Reassignment")
+    CREATED = "created", _("Customer created")
+    HANDOVER = "handover", _("Handover")
+    CLAIM = "claim", _("Claimed from the pool")
+    RELEASE = "release", _("Released to the pool")
+    POOL_ASSIGN = "pool_assign", _("Assigned from the pool")
+    POOL_RETURN = "pool_return", _("Returned to the pool automatically")
+
+
 class AssignmentChange(models.Model):
     """A change of a customer's primary, assistant or chief manager: who, when and why."""
 
@@ -531,6 +553,9 @@ class AssignmentChange(models.Model):
         related_name="assignment_changes",
     )
     role = models.CharField(_("role"), max_length=20, choices=ManagerRole)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=AssignmentKind, default=AssignmentKind.MANUAL
+    )
     old_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("previous"),
@@ -570,7 +595,10 @@ class AssignmentChange(models.Model):
         verbose_name = _("assignment change")
         verbose_name_plural = _("assignment changes")
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["customer", "changed_at"])]
+        indexes = [
+            models.Index(fields=["customer", "changed_at"]),
+            models.Index(fields=["changed_by", "kind", "changed_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer}: {self.get_role_display()} {self.old_user} → {self.new_user}"
@@ -583,3 +611,95 @@ def customers_with_contact_matching(term: str) -> Exists:
             Q(name__icontains=term) | Q(phone__icontains=term)
         )
     )
+
+
+class PoolPolicy(models.Model):
+    """The caps of the prospect pool (潜在大客户信息库 / 公海); the first row is in force."""
+
+    max_customers_per_manager = models.PositiveIntegerField(
+        _("most customers a manager may own"), default=200
+    )
+    max_claims_per_day = models.PositiveIntegerField(
+        _("most claims per manager per day"), default=20
+    )
+    warning_days = models.PositiveIntegerField(
+        _("days of warning before an automatic return"), default=7
+    )
+
+    class Meta:
+        verbose_name = _("pool policy")
+        verbose_name_plural = _("pool policies")
+
+    def __str__(self) -> str:
+        return str(_("Pool policy"))
+
+    @classmethod
+    def current(cls) -> PoolPolicy:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class PoolRuleScope(models.TextChoices):
+    PROSPECT = "prospect", _("Prospects")
+    A = "A", _("Tier A")
+    B = "B", _("Tier B")
+    C = "C", _("Tier C")
+    D = "D", _("Tier D")
+
+
+class PoolReturnRule(models.Model):
+    """When a neglected customer returns to the pool: per tier, or for prospects."""
+
+    scope = models.CharField(_("applies to"), max_length=10, choices=PoolRuleScope, unique=True)
+    days_without_contact = models.PositiveIntegerField(
+        _("days without a visit or information feedback"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no contact rule."),
+    )
+    days_without_transaction = models.PositiveIntegerField(
+        _("days without a transaction"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no transaction rule."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pool return rule")
+        verbose_name_plural = _("pool return rules")
+        ordering = ["scope"]
+
+    def __str__(self) -> str:
+        return self.get_scope_display()
+
+
+class PoolWarning(models.Model):
+    """A warning that a customer will return to the pool; one per customer, manager and date."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    returns_on = models.DateField(_("returns on"))
+    reason = models.CharField(_("reason"), max_length=200)
+    warned_at = models.DateTimeField(_("warned at"), default=timezone.now)
+
+    objects = ChildOfCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pool warning")
+        verbose_name_plural = _("pool warnings")
+        ordering = ["returns_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "manager", "returns_on"], name="one_pool_warning_per_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.returns_on}"

@@ -120,6 +120,32 @@ def can_verify_documents(user, customer) -> bool:
     return is_admin(user) or is_finance(user) or heads_department(user, customer.department_id)
 
 
+def can_claim(user, customer) -> bool:
+    """Managers (and heads) claim from their own department's pool."""
+    return (
+        customer.primary_manager_id is None
+        and not customer.is_terminated
+        and (is_account_manager(user) or is_department_head(user))
+        and user.department_id == customer.department_id
+    )
+
+
+def can_release(user, customer) -> bool:
+    return (
+        not customer.is_terminated
+        and customer.primary_manager_id is not None
+        and (
+            user.pk == customer.primary_manager_id
+            or is_admin(user)
+            or heads_department(user, customer.department_id)
+        )
+    )
+
+
+def can_lock_pool(user, customer) -> bool:
+    return can_assign_managers(user, customer)
+
+
 def require(allowed: bool) -> None:
     """Raise PermissionDenied (403) unless allowed."""
     if not allowed:

@@ -47,3 +47,65 @@ def possible_duplicates(
         if same_code or (core and similar >= NEAR_DUPLICATE_RATIO):
             found.append(customer)
     return found[:10]
+
+
+def _contact_source_paths() -> list[str]:
+    """Dotted paths of functions giving more "last contact" subqueries (visits, feedback)."""
+    from django.conf import settings
+
+    return getattr(settings, "POOL_CONTACT_SOURCES", [])
+
+
+def with_pool_activity(queryset):
+    """Annotate last_contact (date of the latest visit, feedback or taking over the customer)
+    and last_transaction (date), which the pool's return rules measure from."""
+    from django.db.models import DateField, OuterRef, Subquery
+    from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
+    from django.utils.module_loading import import_string
+
+    from .models import AssignmentChange, ManagerRole, Transaction
+
+    took_over = Subquery(
+        AssignmentChange.objects.filter(
+            customer=OuterRef("pk"),
+            role=ManagerRole.PRIMARY,
+            new_user=OuterRef("primary_manager"),
+        )
+        .order_by("-changed_at")
+        .values("changed_at")[:1]
+    )
+    start = Coalesce(TruncDate(took_over), TruncDate("created_at"), output_field=DateField())
+    sources = [start]
+    for path in _contact_source_paths():
+        for subquery in import_string(path)():
+            # Greatest() is NULL on SQLite if any argument is: fall back to the start date.
+            sources.append(Coalesce(Cast(subquery, DateField()), start, output_field=DateField()))
+    last_contact = Greatest(*sources) if len(sources) > 1 else start
+    return queryset.annotate(
+        last_contact=last_contact,
+        last_transaction=Coalesce(
+            Subquery(
+                Transaction.objects.filter(customer=OuterRef("pk"))
+                .order_by("-date")
+                .values("date")[:1]
+            ),
+            start,
+            output_field=DateField(),
+        ),
+    )
+
+
+def pool_returning_soon(user, *, today=None):
+    """Return this manager's warnings of customers that will go back to the pool."""
+    from django.utils import timezone
+
+    from .models import PoolWarning
+
+    today = today or timezone.localdate()
+    return (
+        PoolWarning.objects.filter(
+            manager=user, returns_on__gt=today, customer__primary_manager=user
+        )
+        .select_related("customer")
+        .order_by("returns_on")
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.services import notify
 
@@ -15,12 +19,17 @@ from .models import (
     AdmissionDecision,
     AdmissionRequest,
     AssignmentChange,
+    AssignmentKind,
     Contact,
     Customer,
     CustomerStatus,
     CustomerType,
     Handover,
     ManagerRole,
+    PoolPolicy,
+    PoolReturnRule,
+    PoolRuleScope,
+    PoolWarning,
     QualificationDocument,
     Transaction,
     User,
@@ -52,6 +61,7 @@ def customer_create(*, created_by: User, **fields) -> Customer:
                     new_user=user,
                     changed_by=created_by,
                     reason=_("Customer created"),
+                    kind=AssignmentKind.CREATED,
                 )
     return customer
 
@@ -254,6 +264,250 @@ def customer_set_dormant(*, customer: Customer, changed_by: User, dormant: bool)
     return customer
 
 
+# --- Prospect pool (潜在大客户信息库 / 公海) -------------------------------------------------
+
+
+def _start_of_today():
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _check_caps(*, user: User, policy: PoolPolicy, counting_claims: bool) -> None:
+    owned = (
+        Customer.objects.filter(primary_manager=user)
+        .exclude(status=CustomerStatus.TERMINATED)
+        .count()
+    )
+    if owned >= policy.max_customers_per_manager:
+        raise BusinessRuleError(
+            _("%(user)s already owns %(count)d customers, the most allowed.")
+            % {"user": user, "count": owned}
+        )
+    if counting_claims:
+        claims = AssignmentChange.objects.filter(
+            changed_by=user, kind=AssignmentKind.CLAIM, changed_at__gte=_start_of_today()
+        ).count()
+        if claims >= policy.max_claims_per_day:
+            raise BusinessRuleError(
+                _("You have claimed %(count)d customers today, the most allowed per day.")
+                % {"count": claims}
+            )
+
+
+def _lock_user(user: User) -> None:
+    """Serialise one user's claims so that two at once cannot both pass the caps."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def pool_claim(*, customer: Customer, user: User) -> AssignmentChange:
+    """Take a customer from the pool; the first of two simultaneous claims wins."""
+    _require(permissions.can_claim(user, customer))
+    with transaction.atomic():
+        _lock_user(user)
+        _check_caps(user=user, policy=PoolPolicy.current(), counting_claims=True)
+        taken = (
+            Customer.objects.filter(pk=customer.pk, primary_manager__isnull=True)
+            .exclude(status=CustomerStatus.TERMINATED)
+            .update(primary_manager=user, updated_at=timezone.now())
+        )
+        if taken != 1:
+            raise BusinessRuleError(_("Another manager has just claimed this customer."))
+        change = AssignmentChange.objects.create(
+            customer=customer,
+            role=ManagerRole.PRIMARY,
+            kind=AssignmentKind.CLAIM,
+            new_user=user,
+            changed_by=user,
+            reason=_("Claimed from the pool"),
+        )
+        customer.refresh_from_db()
+        customer._change_reason = _("Claimed from the pool")
+        customer.save(update_fields=["updated_at"])
+    return change
+
+
+def _empty_seats(customer: Customer, *, by: User, kind: str, reason: str) -> list:
+    changes = []
+    for role in (ManagerRole.PRIMARY, ManagerRole.ASSISTANT):
+        old = getattr(customer, f"{role.value}_id")
+        if old is not None:
+            changes.append(
+                AssignmentChange(
+                    customer=customer,
+                    role=role,
+                    kind=kind,
+                    old_user_id=old,
+                    new_user=None,
+                    changed_by=by,
+                    reason=reason,
+                )
+            )
+    return changes
+
+
+def pool_release(*, customer: Customer, released_by: User, reason: str) -> Customer:
+    """Give a customer back to the pool, with a reason; its history stays."""
+    _require(permissions.can_release(released_by, customer))
+    reason = reason.strip()
+    if not reason:
+        raise BusinessRuleError(_("Give a reason for releasing the customer."))
+    with transaction.atomic():
+        released = Customer.objects.filter(
+            pk=customer.pk, primary_manager_id=customer.primary_manager_id
+        ).update(primary_manager=None, assistant_manager=None, updated_at=timezone.now())
+        if released != 1:
+            raise BusinessRuleError(_("The customer's managers have changed; reload the page."))
+        AssignmentChange.objects.bulk_create(
+            _empty_seats(customer, by=released_by, kind=AssignmentKind.RELEASE, reason=reason)
+        )
+        customer.refresh_from_db()
+        customer._change_reason = reason
+        customer.save(update_fields=["updated_at"])
+    return customer
+
+
+def customer_pool_lock(*, customer: Customer, locked_by: User, locked: bool, reason: str = ""):
+    """Exempt a customer from automatic return to the pool (or lift the exemption)."""
+    _require(permissions.can_lock_pool(locked_by, customer))
+    reason = reason.strip()
+    if locked and not reason:
+        raise BusinessRuleError(_("Give a reason for the lock."))
+    customer.pool_locked = locked
+    customer.pool_lock_reason = reason if locked else ""
+    customer._change_reason = reason or _("Lock lifted")
+    customer.save(update_fields=["pool_locked", "pool_lock_reason", "updated_at"])
+    return customer
+
+
+def pool_return_run(*, today=None) -> dict[str, int]:
+    """Warn the managers of customers about to go back to the pool, and return the overdue.
+
+    Set-based: a fixed number of queries per rule, whatever the number of customers.
+    Safe to run twice, also at once: serialised, and every warning and return is recorded once.
+    """
+    from config.jobs import serialize_job
+    from notifications.services import notify_bulk
+
+    from .selectors import with_pool_activity
+
+    today = today or timezone.localdate()
+    warned = returned = 0
+    with transaction.atomic():
+        serialize_job("pool_return")
+        policy = PoolPolicy.current()
+        system_user = None
+        for rule in PoolReturnRule.objects.filter(is_active=True):
+            limits = [
+                (days, field, message)
+                for days, field, message in (
+                    (rule.days_without_contact, "last_contact", _RETURN_NO_CONTACT),
+                    (rule.days_without_transaction, "last_transaction", _RETURN_NO_TRANSACTION),
+                )
+                if days is not None
+            ]
+            if not limits:
+                continue
+            customers = Customer.objects.filter(primary_manager__isnull=False, pool_locked=False)
+            if rule.scope == PoolRuleScope.PROSPECT:
+                customers = customers.filter(status=CustomerStatus.PROSPECT)
+            else:
+                customers = customers.filter(
+                    tier=rule.scope, status__in=[CustomerStatus.ACTIVE, CustomerStatus.DORMANT]
+                )
+            near = Q()
+            for days, field, _message in limits:
+                horizon = today - timedelta(days=max(days - policy.warning_days, 0))
+                near |= Q(**{f"{field}__lte": horizon})
+            rows = list(
+                with_pool_activity(customers)
+                .filter(near)
+                .select_related("primary_manager", "department__head")
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
+            to_warn, to_return = [], []
+            for customer in rows:
+                due, reason = min(
+                    (getattr(customer, field) + timedelta(days=days), message % {"days": days})
+                    for days, field, message in limits
+                )
+                if due <= today:
+                    to_return.append((customer, reason))
+                elif due - timedelta(days=policy.warning_days) <= today:
+                    to_warn.append((customer, due, reason))
+            warned += _pool_warn(to_warn, notify_bulk)
+            if to_return:
+                system_user = system_user or _pool_actor()
+                returned += _pool_return(to_return, system_user, today, notify_bulk)
+    return {"warned": warned, "returned": returned}
+
+
+_RETURN_NO_CONTACT = gettext_lazy("No visit or information feedback for %(days)d days")
+_RETURN_NO_TRANSACTION = gettext_lazy("No transaction for %(days)d days")
+
+
+def _pool_actor() -> User:
+    """The account recorded as having made automatic changes."""
+    user, _created = User.objects.get_or_create(
+        username="system", defaults={"is_active": False, "last_name": "系统"}
+    )
+    return user
+
+
+def _pool_warn(to_warn, notify_bulk) -> int:
+    if not to_warn:
+        return 0
+    existing = set(
+        PoolWarning.objects.filter(customer__in=[c for c, _d, _r in to_warn]).values_list(
+            "customer_id", "manager_id", "returns_on"
+        )
+    )
+    fresh = [
+        PoolWarning(customer=c, manager_id=c.primary_manager_id, returns_on=due, reason=reason)
+        for c, due, reason in to_warn
+        if (c.pk, c.primary_manager_id, due) not in existing
+    ]
+    PoolWarning.objects.bulk_create(fresh, ignore_conflicts=True)
+    by_pk = {c.pk: c for c, _d, _r in to_warn}
+    notify_bulk(
+        {
+            "recipient": by_pk[w.customer_id].primary_manager,
+            "message": _("%(customer)s will return to the pool on %(date)s: %(reason)s.")
+            % {"customer": by_pk[w.customer_id].name, "date": w.returns_on, "reason": w.reason},
+            "link": by_pk[w.customer_id].get_absolute_url(),
+            "dedup_key": f"pool-warning:{w.customer_id}:{w.returns_on}",
+        }
+        for w in fresh
+    )
+    return len(fresh)
+
+
+def _pool_return(to_return, actor: User, today, notify_bulk) -> int:
+    changes, items = [], []
+    for customer, reason in to_return:
+        changes += _empty_seats(customer, by=actor, kind=AssignmentKind.POOL_RETURN, reason=reason)
+        message = _("%(customer)s returned to the pool: %(reason)s.") % {
+            "customer": customer.name,
+            "reason": reason,
+        }
+        for recipient in {customer.primary_manager, customer.department.head} - {None}:
+            items.append(
+                {
+                    "recipient": recipient,
+                    "message": message,
+                    "link": customer.get_absolute_url(),
+                    "dedup_key": f"pool-return:{customer.pk}:{today}",
+                }
+            )
+    ids = [customer.pk for customer, _reason in to_return]
+    for start in range(0, len(ids), 500):
+        Customer.objects.filter(pk__in=ids[start : start + 500]).update(
+            primary_manager=None, assistant_manager=None, updated_at=timezone.now()
+        )
+    AssignmentChange.objects.bulk_create(changes, batch_size=1000)
+    notify_bulk(items)
+    return len(ids)
+
+
 # --- Managers (主辅制) ------------------------------------------------------------------------
 
 
@@ -301,6 +555,9 @@ def customer_assign_manager(
         if (old_user.pk if old_user else None) == (user.pk if user else None):
             raise BusinessRuleError(_("Nothing to change: that is already the manager."))
         _check_assignee(customer=customer, role=role, user=user, actor=assigned_by)
+        from_pool = role == ManagerRole.PRIMARY and old_user is None
+        if from_pool and user is not None:
+            _check_caps(user=user, policy=PoolPolicy.current(), counting_claims=False)
         setattr(customer, role.value, user)
         customer._change_reason = reason.strip()
         customer.save()
@@ -311,6 +568,7 @@ def customer_assign_manager(
             new_user=user,
             changed_by=assigned_by,
             reason=reason.strip(),
+            kind=AssignmentKind.POOL_ASSIGN if from_pool else AssignmentKind.MANUAL,
         )
         if user is not None:
             notify(
@@ -378,6 +636,7 @@ def manager_handover(
                             changed_by=performed_by,
                             reason=reason.strip(),
                             handover=handover,
+                            kind=AssignmentKind.HANDOVER,
                         )
                     )
                 setattr(customer, role.value, new_user)
@@ -390,6 +649,7 @@ def manager_handover(
                         changed_by=performed_by,
                         reason=reason.strip(),
                         handover=handover,
+                        kind=AssignmentKind.HANDOVER,
                     )
                 )
             customer._change_reason = _("Handover")

@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer_list"),
     path("new/", views.customer_create, name="customer_create"),
+    path("pool/", views.PoolListView.as_view(), name="pool"),
     path("<int:pk>/", views.customer_detail, name="customer_detail"),
     path("<int:pk>/edit/", views.customer_edit, name="customer_edit"),
     path("<int:pk>/contacts/new/", views.contact_add, name="contact_add"),
@@ -27,6 +28,9 @@ urlpatterns = [
     path("<int:pk>/managers/", views.customer_assign, name="customer_assign"),
     path("<int:pk>/terminate/", views.customer_terminate, name="customer_terminate"),
     path("<int:pk>/dormant/", views.customer_dormant, name="customer_dormant"),
+    path("<int:pk>/claim/", views.pool_claim, name="pool_claim"),
+    path("<int:pk>/release/", views.pool_release, name="pool_release"),
+    path("<int:pk>/pool-lock/", views.pool_lock, name="pool_lock"),
     path("handovers/", views.handover_create, name="handover_create"),
     path("handovers/<int:pk>/", views.handover_detail, name="handover_detail"),
 ]

@@ -35,6 +35,7 @@ from .models import (
     Customer,
     CustomerStatus,
     Handover,
+    PoolPolicy,
     QualificationDocument,
 )
 
@@ -130,6 +131,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_terminate": permissions.can_terminate(user, customer),
         "can_decide_admission": permissions.can_decide_admission(user, customer),
         "can_verify": permissions.can_verify_documents(user, customer),
+        "can_claim": permissions.can_claim(user, customer),
+        "can_release": permissions.can_release(user, customer),
+        "can_lock_pool": permissions.can_lock_pool(user, customer),
         "pending_admission": customer.admission_requests.filter(
             decision=AdmissionDecision.PENDING
         ).first()
@@ -508,4 +512,110 @@ def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     return render(
         request, "accounts/handover_detail.html", {"handover": handover, "changes": changes}
+    )
+
+
+class PoolListView(CustomerListView):
+    """The pool (公海): customers of the user's scope that belong to no manager."""
+
+    template_name = "accounts/pool_list.html"
+
+    def get_queryset(self):
+        return super().get_queryset().in_pool()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["claimable"] = {
+            customer.pk
+            for customer in context["customers"]
+            if permissions.can_claim(user, customer)
+        }
+        context["can_assign_ids"] = {
+            customer.pk
+            for customer in context["customers"]
+            if permissions.can_assign_managers(user, customer)
+        }
+        context["policy"] = PoolPolicy.current()
+        return context
+
+
+@login_required
+@require_POST
+def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_claim(request.user, customer))
+    try:
+        services.pool_claim(customer=customer, user=request.user)
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:pool")
+    messages.success(request, _("%(name)s is now yours.") % {"name": customer.name})
+    return redirect(customer)
+
+
+@login_required
+def pool_release(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_release(request.user, customer))
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pool_release(
+                customer=customer, released_by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The customer was released to the pool."))
+            return redirect("accounts:pool")
+    return render(
+        request,
+        "accounts/customer_reason_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Release to the pool"),
+            "explanation": _(
+                "The customer will belong to no manager; anyone in the department may claim it. "
+                "Its history stays."
+            ),
+        },
+    )
+
+
+@login_required
+def pool_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request, pk)
+    permissions.require(permissions.can_lock_pool(request.user, customer))
+    if customer.pool_locked:
+        if request.method == "POST":
+            services.customer_pool_lock(customer=customer, locked_by=request.user, locked=False)
+            messages.success(request, _("The lock was lifted."))
+        return redirect(customer)
+    form = ReasonForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_pool_lock(
+                customer=customer,
+                locked_by=request.user,
+                locked=True,
+                reason=form.cleaned_data["reason"],
+            )
+        except BusinessRuleError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The customer will not return to the pool automatically."))
+            return redirect(customer)
+    return render(
+        request,
+        "accounts/customer_reason_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Lock against return to the pool"),
+            "explanation": _(
+                "A locked customer stays with its manager even without contact or transactions."
+            ),
+        },
     )

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Customer
+from accounts.selectors import pool_returning_soon
 from notifications.models import Notification
 
 from . import services
@@ -20,6 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "by_status": by_status,
         "by_tier": by_tier,
         "recent_notifications": Notification.objects.for_user(request.user)[:5],
+        "returning_soon": pool_returning_soon(request.user)[:10],
     }
     return render(request, "dashboard/home.html", context)
 

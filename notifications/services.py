@@ -113,3 +113,38 @@ def pending_tasks_resend(*, limit: int = 500) -> int:
         PendingTask.objects.filter(pk=pending.pk).delete()
         sent += 1
     return sent
+
+
+def notify_bulk(items: Iterable[dict], *, email: bool = True) -> list[Notification]:
+    """Create many notifications in a few queries; skip those whose dedup_key exists already.
+
+    Each item has recipient, message, link and dedup_key. Jobs call this inside a serialised
+    transaction (config.jobs.serialize_job), so that the existing keys read here are final.
+    """
+    items = [
+        item for item in items if item["recipient"] is not None and item["recipient"].is_active
+    ]
+    keys = [item["dedup_key"] for item in items]
+    existing = set(
+        Notification.objects.filter(dedup_key__in=keys).values_list("recipient_id", "dedup_key")
+    )
+    fresh = [
+        Notification(
+            recipient=item["recipient"],
+            message=item["message"][:500],
+            link=item.get("link", ""),
+            dedup_key=item["dedup_key"],
+        )
+        for item in items
+        if (item["recipient"].pk, item["dedup_key"]) not in existing
+    ]
+    Notification.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+    if email:
+        mails = [
+            (n.recipient.email, n.message, n.message + (f"\n\n{n.link}" if n.link else ""))
+            for n in fresh
+            if n.recipient.email
+        ]
+        if mails:
+            transaction.on_commit(lambda: [_send_email(*mail) for mail in mails])
+    return fresh

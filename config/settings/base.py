@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -180,7 +181,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "pool-return-daily": {
+        "task": "accounts.tasks.pool_return_run_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
+}
+# Where the pool's return rules look for the latest contact with a customer besides the
+# manager taking it over: functions returning subqueries of dates per OuterRef("pk").
+POOL_CONTACT_SOURCES: list[str] = []
 
 LOGGING = {
     "version": 1,

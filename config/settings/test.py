@@ -19,3 +19,8 @@ WHITENOISE_AUTOREFRESH = True
 # Tests log in with client.force_login()/client.login(), which pass no request to
 # authenticate(); django-axes is switched on by the tests that check the lockout.
 AXES_ENABLED = False
+
+# A file, not SQLite's shared in-memory database: concurrency tests need real locking with
+# the busy timeout, which shared-cache in-memory databases do not honour.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

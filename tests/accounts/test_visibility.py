@@ -33,7 +33,7 @@ from tests.factories import (
 
 ROLES = ["manager", "head", "finance", "executive", "admin_user", "outsider"]
 URL_NAMES = [pattern.name for pattern in accounts_urls.urlpatterns]
-POST_ONLY = {"document_verify", "admission_submit", "customer_dormant"}
+POST_ONLY = {"document_verify", "admission_submit", "customer_dormant", "pool_claim"}
 CUSTOMER_ARGS = {"pk", "contact_pk", "document_pk"}
 
 OK_GET, OK_POST, DENIED, HIDDEN = 200, 302, 403, 404
@@ -68,6 +68,11 @@ IN_SCOPE = {
     "customer_dormant": _KEEPERS,
     "handover_create": _DECIDERS | {"outsider": DENIED},
     "handover_detail": _ALL_OK,
+    "pool": dict.fromkeys(ROLES, "ok"),
+    # The customer has a manager: nobody may claim it (claims are tested in test_pool.py).
+    "pool_claim": dict.fromkeys(ROLES[:-1], DENIED) | {"outsider": HIDDEN},
+    "pool_release": _KEEPERS,
+    "pool_lock": _DECIDERS,
 }
 
 
@@ -237,7 +242,14 @@ def _visible(user) -> set:
     return set(Customer.objects.visible_to(user))
 
 
-def test_a_manager_sees_customers_they_are_primary_or_assistant_of(customers, manager):
+def test_a_manager_sees_their_customers_and_their_departments_pool(customers, manager):
+    # customers.unassigned has no manager: it is in the east pool, which managers may claim.
+    assert _visible(manager) == {customers.primary, customers.assistant, customers.unassigned}
+
+
+def test_a_terminated_customer_without_a_manager_is_not_in_the_pool(customers, manager):
+    customers.unassigned.status = CustomerStatus.TERMINATED
+    customers.unassigned.save()
     assert _visible(manager) == {customers.primary, customers.assistant}
 
 
