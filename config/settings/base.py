@@ -155,9 +155,11 @@ else:
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # Exchange tables; kombu would otherwise write them to ./control in the current folder.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 # Jobs under faults (PITFALLS.md): a message is acknowledged only after its task finished, a
 # worker killed mid-task puts it back, and each worker takes one message at a time. Every job
