@@ -26,6 +26,7 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production \
     DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
     DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
     && mkdir -p var/media var/beat \
     && chown -R crm:crm var

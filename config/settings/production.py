@@ -17,6 +17,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 if not env("DATABASE_URL", default=""):
     raise ImproperlyConfigured("Set DATABASE_URL: production runs on PostgreSQL.")
+if not env("REDIS_URL", default=""):
+    raise ImproperlyConfigured("Set REDIS_URL: web, worker and beat share a Redis broker.")
 
 # TLS is terminated by the reverse proxy in front of gunicorn, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

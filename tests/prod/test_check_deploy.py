@@ -20,6 +20,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="crm.example.com",
         DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:////tmp/crm-check-deploy.sqlite3"),
+        REDIS_URL="redis://127.0.0.1:6379/14",
     )
     env.update(overrides)
     return env
@@ -42,7 +43,9 @@ def test_check_deploy_reports_no_warning_with_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+)
 def test_production_refuses_to_start_without_required_setting(missing):
     env = production_env()
     env.pop(missing)
