@@ -671,3 +671,6 @@ def _move_open_work(handover: Handover) -> None:
 
     Each app that keeps open work assigned to a person adds its own service call here.
     """
+    from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
+
+    contracts_hand_over(handover=handover)

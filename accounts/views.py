@@ -48,6 +48,7 @@ CUSTOMER_TABS = [
     ("transactions", gettext_lazy("Transactions"), None),
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
+    ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
     ("history", gettext_lazy("History"), None),
 ]
 

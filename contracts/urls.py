@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "contracts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ContractListView.as_view(scope="mine"), name="list"),
+    path("waiting/", views.ContractListView.as_view(scope="waiting"), name="waiting"),
+    path("department/", views.ContractListView.as_view(scope="department"), name="department"),
+    path("all/", views.ContractListView.as_view(scope="all"), name="all"),
+    path("new/", views.contract_create, name="create"),
+    path("<int:pk>/", views.contract_detail, name="detail"),
+    path("<int:pk>/edit/", views.contract_edit, name="edit"),
+    path("<int:pk>/submit/", views.contract_submit, name="submit"),
+    path("<int:pk>/steps/<int:step_pk>/decide/", views.step_decide, name="decide"),
+    path("<int:pk>/sign/", views.contract_sign, name="sign"),
+    path("<int:pk>/file/", views.contract_file, name="file"),
+    path("<int:pk>/terminate/", views.contract_terminate, name="terminate"),
+    path("<int:pk>/download/<str:kind>/", views.contract_download, name="download"),
+]

@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Where the pool's return rules look for the latest contact with a customer besides the
 # manager taking it over: functions returning subqueries of dates per OuterRef("pk").
 POOL_CONTACT_SOURCES: list[str] = []
+# contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
+CELERY_BEAT_SCHEDULE["contracts-daily"] = {
+    "task": "contracts.tasks.contracts_daily_job_task",
+    "schedule": crontab(hour=6, minute=45),
+}
 
 LOGGING = {
     "version": 1,

@@ -140,7 +140,7 @@ def test_a_head_assigns_from_the_pool_within_the_owned_cap(head, manager, manage
     assert (change.kind, change.new_user) == ("pool_assign", manager2)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_managers_claiming_at_the_same_moment_one_gets_it(east):
     from accounts.permissions import Role
 

@@ -1,0 +1,103 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import ApprovalRound, ApprovalRule, ApprovalStep, Contract, ContractNumberCounter
+
+
+class NoDeleteMixin:
+    """Business records are never hard-deleted."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    """Admins edit the rules here; a change applies to contracts submitted afterwards."""
+
+    list_display = [
+        "order",
+        "name",
+        "decider_role",
+        "always",
+        "min_amount",
+        "min_discount",
+        "customer_tiers",
+        "is_active",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["order", "is_active"]
+    list_filter = ["decider_role", "is_active", "always"]
+    search_fields = ["name"]
+
+
+class ApprovalStepInline(admin.TabularInline):
+    model = ApprovalStep
+    extra = 0
+    can_delete = False
+    fields = ["order", "name", "decider_role", "status", "decided_by", "decided_at", "comment"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Contract)
+class ContractAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = [
+        "number",
+        "title",
+        "customer",
+        "amount",
+        "status",
+        "owner",
+        "department",
+        "end_date",
+    ]
+    list_filter = ["status", "department", "customer__tier"]
+    search_fields = ["number", "title", "customer__name"]
+    autocomplete_fields = ["customer", "owner", "department"]
+    date_hierarchy = "end_date"
+    # State changes go through the services (the pages); admin may correct descriptive fields.
+    readonly_fields = [
+        "number",
+        "status",
+        "submitted_at",
+        "approved_at",
+        "signed_on",
+        "signed_by",
+        "filed_on",
+        "filed_by",
+        "activated_at",
+        "expired_at",
+        "terminated_at",
+        "terminated_by",
+        "created_by",
+    ]
+    list_select_related = ["customer", "owner", "department"]
+
+
+@admin.register(ApprovalRound)
+class ApprovalRoundAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["contract", "number", "submitted_by", "submitted_at", "outcome"]
+    list_filter = ["outcome"]
+    search_fields = ["contract__number"]
+    autocomplete_fields = ["contract", "submitted_by"]
+    inlines = [ApprovalStepInline]
+    readonly_fields = ["outcome", "closed_at"]
+
+
+@admin.register(ApprovalStep)
+class ApprovalStepAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["contract", "round", "order", "name", "decider_role", "status", "decided_by"]
+    list_filter = ["status", "decider_role"]
+    search_fields = ["contract__number", "name"]
+    autocomplete_fields = ["contract", "round", "rule", "department", "decided_by"]
+    readonly_fields = ["status", "decided_by", "decided_at", "comment"]
+
+
+@admin.register(ContractNumberCounter)
+class ContractNumberCounterAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["year", "value"]
+    search_fields = ["year"]
+    readonly_fields = ["year", "value"]

@@ -1,0 +1,395 @@
+"""Contracts: drafting, multi-step approval, signing, filing (备案) and expiry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from accounts import permissions
+from accounts.models import Customer, Department
+
+from .rules import RuleCondition, parse_tiers
+
+
+class ContractStatus(models.TextChoices):
+    # Context: the customer statuses use the same English words with other Chinese terms.
+    DRAFT = "draft", pgettext_lazy("contract status", "Draft")
+    PENDING = "pending", pgettext_lazy("contract status", "Pending approval")
+    APPROVED = "approved", pgettext_lazy("contract status", "Approved")
+    SIGNED = "signed", pgettext_lazy("contract status", "Signed")
+    ACTIVE = "active", pgettext_lazy("contract status", "Active")
+    EXPIRED = "expired", pgettext_lazy("contract status", "Expired")
+    TERMINATED = "terminated", pgettext_lazy("contract status", "Terminated")
+
+
+class DeciderRole(models.TextChoices):
+    DEPARTMENT_HEAD = "department_head", _("Head of the contract's department")
+    FINANCE = "finance", _("Finance")
+    EXECUTIVE = "executive", _("Executive")
+
+
+class ContractNumberCounter(models.Model):
+    """The last contract number given out in a year; bumped inside the creating transaction."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    value = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("contract number counter")
+        verbose_name_plural = _("contract number counters")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.value}"
+
+
+class ApprovalRule(models.Model):
+    """An approval step a contract needs when its condition holds (evaluated on submission)."""
+
+    order = models.PositiveSmallIntegerField(
+        _("order"), help_text=_("Steps are taken in ascending order.")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    decider_role = models.CharField(_("decided by"), max_length=20, choices=DeciderRole)
+    always = models.BooleanField(
+        _("always"), default=False, help_text=_("Every contract needs this step.")
+    )
+    min_amount = models.DecimalField(
+        _("from amount"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Applies when the amount is at least this much (CNY)."),
+    )
+    min_discount = models.DecimalField(
+        _("from discount %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Applies when the discount is at least this percentage."),
+    )
+    customer_tiers = models.CharField(
+        _("customer tiers"),
+        max_length=20,
+        blank=True,
+        help_text=_("Applies to customers of these tiers, e.g. “A” or “A, B”."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("approval rule")
+        verbose_name_plural = _("approval rules")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+    def as_condition(self) -> RuleCondition:
+        return RuleCondition(
+            order=self.order,
+            decider_role=self.decider_role,
+            always=self.always,
+            min_amount=self.min_amount,
+            min_discount=self.min_discount,
+            customer_tiers=parse_tiers(self.customer_tiers),
+            name=self.name,
+            rule_id=self.pk,
+        )
+
+
+class ContractQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ContractQuerySet:
+        """Return the contracts of customers this user may see, and the user's own."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if permissions.sees_everything(user):
+            return self
+        return self.filter(
+            Q(customer__in=Customer.objects.visible_to(user).values("pk")) | Q(owner=user)
+        )
+
+
+def contract_upload_to(instance: Contract, filename: str) -> str:
+    return f"contracts/{timezone.localdate():%Y/%m}/{filename}"
+
+
+class Contract(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        help_text=_("The customer's department when the contract was drafted."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    payment_terms = models.TextField(_("payment terms"), blank=True)
+    discount_percent = models.DecimalField(
+        _("discount %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ContractStatus,
+        default=ContractStatus.DRAFT,
+        db_index=True,
+    )
+    text_document = models.FileField(
+        _("contract text"), upload_to=contract_upload_to, blank=True, max_length=255
+    )
+    rejection_comment = models.TextField(_("last rejection"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    signed_scan = models.FileField(
+        _("signed scan"), upload_to=contract_upload_to, blank=True, max_length=255
+    )
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked signed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # 备案: A-tier customers' contracts are filed before they take effect.
+    filed_on = models.DateField(_("filed on (备案)"), null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    filing_reference = models.CharField(_("filing reference"), max_length=50, blank=True)
+    activated_at = models.DateTimeField(_("in force since"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
+    terminated_at = models.DateTimeField(_("terminated at"), null=True, blank=True)
+    terminated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("terminated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    terminated_reason = models.TextField(_("reason for termination"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="contract_amount_positive",
+                violation_error_message=_("The amount must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="contract_end_after_start",
+                violation_error_message=_("The end date must be after the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="contract_discount_0_100",
+                violation_error_message=_("The discount must be between 0 and 100 %."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["status", "end_date"]),
+            models.Index(fields=["customer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:detail", args=[self.pk])
+
+    @property
+    def needs_filing(self) -> bool:
+        """A-tier customers' contracts must be filed (备案) before they take effect."""
+        return self.customer.tier == "A"
+
+
+class RoundOutcome(models.TextChoices):
+    PENDING = "pending", _("In progress")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ApprovalRound(models.Model):
+    """One submission of a contract for approval; a rejection ends the round."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="rounds"
+    )
+    number = models.PositiveSmallIntegerField(_("round"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    # What was submitted, so earlier rounds stay readable after the draft is edited.
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2)
+    customer_tier = models.CharField(_("customer tier"), max_length=1, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=RoundOutcome, default=RoundOutcome.PENDING
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval round")
+        verbose_name_plural = _("approval rounds")
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="one_round_number"),
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(outcome="pending"),
+                name="one_open_round_per_contract",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} #{self.number}"
+
+
+class StepStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for an earlier step")
+    PENDING = "pending", _("Awaiting decision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Not needed (round rejected)")
+
+
+class ApprovalStepQuerySet(models.QuerySet):
+    def waiting_for(self, user) -> ApprovalStepQuerySet:
+        """Return the current steps this user may decide (never on their own contracts)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        scope = Q(pk__in=[])
+        if permissions.is_finance(user):
+            scope |= Q(decider_role=DeciderRole.FINANCE)
+        if permissions.is_executive(user):
+            scope |= Q(decider_role=DeciderRole.EXECUTIVE)
+        if permissions.is_department_head(user):
+            scope |= Q(
+                decider_role=DeciderRole.DEPARTMENT_HEAD,
+                department__in=permissions.headed_department_ids(user),
+            )
+        return self.filter(scope, status=StepStatus.PENDING).exclude(contract__owner=user)
+
+
+class ApprovalStep(models.Model):
+    """One decision a round needs, materialised from the rules when the contract is submitted."""
+
+    round = models.ForeignKey(
+        ApprovalRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="steps"
+    )
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="steps"
+    )
+    order = models.PositiveSmallIntegerField(_("step"))
+    rule = models.ForeignKey(
+        ApprovalRule,
+        verbose_name=_("rule"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    decider_role = models.CharField(_("decided by"), max_length=20, choices=DeciderRole)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For a head's step: the department whose head decides."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=StepStatus, default=StepStatus.WAITING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = ApprovalStepQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["round", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "order"], name="one_step_per_order"),
+        ]
+        indexes = [models.Index(fields=["status", "decider_role", "department"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} #{self.round.number}.{self.order} {self.name}"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in (StepStatus.APPROVED, StepStatus.REJECTED)

@@ -1,0 +1,478 @@
+"""Every change to a contract goes through these functions: atomic, guarded, recorded.
+
+Choices made where the policy is silent:
+- A contract's number (HT-2026-0001) is taken when it is drafted, from a per-year counter row.
+- Steps are materialised from the active rules when the contract is submitted; later rule
+  changes only affect later submissions. Each resubmission after a rejection is a new round.
+- When the contract's owner is the department's head, the head's step goes to an executive
+  (nobody decides on their own contract).
+- Admins configure rules but decide steps only if they hold the step's role.
+- Contracts of A-tier customers become active when filed (备案); others when marked signed.
+- The end date is the last day in force; the daily job run on the next day expires it.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.errors import BusinessRuleError
+from accounts.models import Customer, CustomerStatus, User
+from accounts.permissions import Role, heads_department, require
+from notifications.services import notify, notify_many
+
+from . import permissions
+from .models import (
+    ApprovalRound,
+    ApprovalRule,
+    ApprovalStep,
+    Contract,
+    ContractNumberCounter,
+    ContractStatus,
+    DeciderRole,
+    RoundOutcome,
+    StepStatus,
+)
+from .rules import RuleCondition, required_steps
+
+EDITABLE_FIELDS = (
+    "title",
+    "amount",
+    "start_date",
+    "end_date",
+    "payment_terms",
+    "discount_percent",
+    "text_document",
+)
+REMINDER_DAYS = (60, 30, 7)
+
+
+class StepAlreadyDecided(BusinessRuleError):
+    """Someone else decided this step first (or the round has moved on)."""
+
+
+# --- Numbers -------------------------------------------------------------------------------
+
+
+def next_contract_number(year: int) -> str:
+    """Take the next number of the year: call inside the transaction that creates the contract.
+
+    The counter row is bumped with one atomic UPDATE, which holds its row lock (PostgreSQL) or
+    the write lock (SQLite, IMMEDIATE transactions) until commit: numbers are unique, and a
+    rolled-back creation gives its number back, so the sequence has no gaps.
+    """
+    counters = ContractNumberCounter.objects.filter(year=year)
+    if counters.update(value=F("value") + 1) == 0:
+        try:
+            with transaction.atomic():
+                ContractNumberCounter.objects.create(year=year, value=1)
+        except IntegrityError:  # Another transaction created the year's row first.
+            counters.update(value=F("value") + 1)
+    value = counters.values_list("value", flat=True).get()
+    return f"HT-{year}-{value:04d}"
+
+
+# --- Drafting ------------------------------------------------------------------------------
+
+
+def _check_fields(contract: Contract) -> None:
+    contract.full_clean(exclude=["number"])
+
+
+def contract_create(*, customer: Customer, created_by: User, **fields) -> Contract:
+    """Draft a contract for a customer the user manages; it gets its number at once."""
+    require(permissions.can_draft_for(created_by, customer))
+    if customer.status not in (CustomerStatus.ACTIVE, CustomerStatus.DORMANT):
+        raise BusinessRuleError(_("Contracts can only be drafted for admitted customers."))
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise BusinessRuleError(_("These fields cannot be set here."))
+    contract = Contract(
+        customer=customer,
+        department_id=customer.department_id,
+        owner=created_by,
+        created_by=created_by,
+        status=ContractStatus.DRAFT,
+        **fields,
+    )
+    _check_fields(contract)
+    with transaction.atomic():
+        contract.number = next_contract_number(timezone.localdate().year)
+        contract._change_reason = _("Drafted")
+        contract.save()
+    return contract
+
+
+def contract_update(*, contract: Contract, updated_by: User, **fields) -> Contract:
+    """Change a draft (also one returned by a rejection)."""
+    require(permissions.owns(updated_by, contract))
+    if contract.status != ContractStatus.DRAFT:
+        raise BusinessRuleError(_("Only a draft can be edited; reload the page."))
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise BusinessRuleError(_("These fields cannot be changed here."))
+    for name, value in fields.items():
+        setattr(contract, name, value)
+    _check_fields(contract)
+    with transaction.atomic():
+        if not Contract.objects.filter(pk=contract.pk, status=ContractStatus.DRAFT).exists():
+            raise BusinessRuleError(_("Only a draft can be edited; reload the page."))
+        contract._change_reason = _("Draft edited")
+        contract.save()
+    return contract
+
+
+# --- Approval ------------------------------------------------------------------------------
+
+
+def active_rule_conditions() -> list[RuleCondition]:
+    return [rule.as_condition() for rule in ApprovalRule.objects.filter(is_active=True)]
+
+
+def deciders_for(step: ApprovalStep) -> QuerySet:
+    """Return the active users entitled to decide this step (its owner excluded)."""
+    users = User.objects.filter(is_active=True).exclude(pk=step.contract.owner_id)
+    if step.decider_role == DeciderRole.DEPARTMENT_HEAD:
+        return (
+            users.filter(groups__name=Role.DEPARTMENT_HEAD)
+            .filter(Q(department_id=step.department_id) | Q(headed_departments=step.department_id))
+            .distinct()
+        )
+    group = Role.FINANCE if step.decider_role == DeciderRole.FINANCE else Role.EXECUTIVE
+    return users.filter(groups__name=group).distinct()
+
+
+def _notify_deciders(step: ApprovalStep) -> None:
+    contract = step.contract
+    notify_many(
+        deciders_for(step),
+        message=_("Contract %(number)s (%(customer)s) awaits your approval: %(step)s.")
+        % {"number": contract.number, "customer": contract.customer.name, "step": step.name},
+        link=contract.get_absolute_url(),
+    )
+
+
+def contract_submit(*, contract: Contract, submitted_by: User) -> ApprovalRound:
+    """Submit a draft: the rules in force now fix the round's steps; step 1 becomes current."""
+    require(permissions.owns(submitted_by, contract))
+    contract = Contract.objects.select_related("customer", "owner").get(pk=contract.pk)
+    if contract.status != ContractStatus.DRAFT:
+        raise BusinessRuleError(_("This contract has already been submitted."))
+    _check_fields(contract)
+    tier = contract.customer.tier
+    conditions = required_steps(
+        active_rule_conditions(),
+        amount=contract.amount,
+        discount=contract.discount_percent,
+        tier=tier,
+    )
+    if not conditions:
+        raise BusinessRuleError(_("No approval rule applies; ask an admin to check the rules."))
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Contract.objects.filter(pk=contract.pk, status=ContractStatus.DRAFT).update(
+            status=ContractStatus.PENDING, submitted_at=now, updated_at=now
+        )
+        if moved != 1:
+            raise BusinessRuleError(_("This contract has already been submitted."))
+        last = contract.rounds.aggregate(last=Max("number"))["last"] or 0
+        round_ = ApprovalRound.objects.create(
+            contract=contract,
+            number=last + 1,
+            submitted_by=submitted_by,
+            submitted_at=now,
+            amount=contract.amount,
+            discount_percent=contract.discount_percent,
+            customer_tier=tier,
+        )
+        steps = []
+        for position, condition in enumerate(conditions, start=1):
+            role, name = condition.decider_role, condition.name
+            if role == DeciderRole.DEPARTMENT_HEAD and heads_department(
+                contract.owner, contract.department_id
+            ):
+                # The head drafted this contract and may not approve it: an executive does.
+                role = DeciderRole.EXECUTIVE
+                name = _("%(name)s (escalated: the head owns the contract)") % {"name": name}
+            steps.append(
+                ApprovalStep(
+                    round=round_,
+                    contract=contract,
+                    order=position,
+                    rule_id=condition.rule_id,
+                    name=name[:100],
+                    decider_role=role,
+                    department_id=contract.department_id,
+                    status=StepStatus.PENDING if position == 1 else StepStatus.WAITING,
+                )
+            )
+        ApprovalStep.objects.bulk_create(steps)
+        contract.refresh_from_db()
+        contract._change_reason = _("Submitted for approval (round %(number)d)") % {
+            "number": round_.number
+        }
+        contract.save(update_fields=["updated_at"])
+        first = round_.steps.select_related("contract__customer").get(order=1)
+        _notify_deciders(first)
+    return round_
+
+
+def step_decide(
+    *, step: ApprovalStep, decided_by: User, approve: bool, comment: str = ""
+) -> ApprovalStep:
+    """Approve or reject the current step, exactly once, by someone entitled to it."""
+    step = ApprovalStep.objects.select_related("contract", "contract__customer", "round").get(
+        pk=step.pk
+    )
+    contract = step.contract
+    if contract.owner_id == decided_by.pk:
+        raise PermissionDenied(_("You cannot decide on your own contract."))
+    require(permissions.can_decide(decided_by, step))
+    comment = comment.strip()
+    if not approve and not comment:
+        raise BusinessRuleError(_("Give a reason for the rejection."))
+    if step.is_decided:
+        raise StepAlreadyDecided(_("This step has already been decided."))
+    if step.status != StepStatus.PENDING:
+        raise StepAlreadyDecided(_("This step is not open for a decision."))
+    now = timezone.now()
+    new_status = StepStatus.APPROVED if approve else StepStatus.REJECTED
+    with transaction.atomic():
+        claimed = ApprovalStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
+            status=new_status, decided_by=decided_by, decided_at=now, comment=comment
+        )
+        if claimed != 1:
+            raise StepAlreadyDecided(
+                _("Someone else has just decided this step; your decision was not recorded.")
+            )
+        step.refresh_from_db()
+        link = contract.get_absolute_url()
+        values = {
+            "number": contract.number,
+            "step": step.name,
+            "user": decided_by,
+            "comment": comment,
+        }
+        if approve:
+            next_step = (
+                step.round.steps.filter(order__gt=step.order, status=StepStatus.WAITING)
+                .order_by("order")
+                .first()
+            )
+            if next_step is not None:
+                ApprovalStep.objects.filter(pk=next_step.pk, status=StepStatus.WAITING).update(
+                    status=StepStatus.PENDING
+                )
+                next_step.refresh_from_db()
+                next_step.contract = contract
+                reason = _("%(step)s approved by %(user)s") % values
+                message = _("Contract %(number)s: %(step)s approved by %(user)s.") % values
+                _notify_deciders(next_step)
+            else:
+                ApprovalRound.objects.filter(pk=step.round_id).update(
+                    outcome=RoundOutcome.APPROVED, closed_at=now
+                )
+                Contract.objects.filter(pk=contract.pk, status=ContractStatus.PENDING).update(
+                    status=ContractStatus.APPROVED, approved_at=now, updated_at=now
+                )
+                reason = _("Approved")
+                message = _("Contract %(number)s is approved; you can now have it signed.") % values
+        else:
+            step.round.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.CANCELLED)
+            ApprovalRound.objects.filter(pk=step.round_id).update(
+                outcome=RoundOutcome.REJECTED, closed_at=now
+            )
+            Contract.objects.filter(pk=contract.pk, status=ContractStatus.PENDING).update(
+                status=ContractStatus.DRAFT, rejection_comment=comment, updated_at=now
+            )
+            reason = _("%(step)s rejected by %(user)s: %(comment)s") % values
+            message = (
+                _("Contract %(number)s was rejected at %(step)s by %(user)s: %(comment)s") % values
+            )
+        _record(contract, reason)
+        notify(recipient=contract.owner, message=message, link=link)
+    return step
+
+
+def _record(contract: Contract, reason: str) -> Contract:
+    """Write a history entry for a change made by a conditional update()."""
+    contract.refresh_from_db()
+    contract._change_reason = reason[:100]
+    contract.save(update_fields=["updated_at"])
+    return contract
+
+
+# --- Signing, filing, expiry ----------------------------------------------------------------
+
+
+def contract_mark_signed(
+    *, contract: Contract, signed_by: User, signed_scan, signed_on: datetime.date | None = None
+) -> Contract:
+    """Record the signature with its scan. Without a filing duty it takes effect at once."""
+    require(permissions.can_mark_signed(signed_by, contract))
+    if not signed_scan:
+        raise BusinessRuleError(_("Upload the signed scan."))
+    signed_on = signed_on or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Contract.objects.filter(pk=contract.pk, status=ContractStatus.APPROVED).update(
+            status=ContractStatus.SIGNED, signed_on=signed_on, signed_by=signed_by, updated_at=now
+        )
+        if moved != 1:
+            raise BusinessRuleError(_("Only an approved contract can be marked signed."))
+        contract.refresh_from_db()
+        contract.signed_scan = signed_scan
+        contract._change_reason = _("Signed")
+        contract.save(update_fields=["signed_scan", "updated_at"])
+        if not contract.needs_filing:
+            Contract.objects.filter(pk=contract.pk, status=ContractStatus.SIGNED).update(
+                status=ContractStatus.ACTIVE, activated_at=now
+            )
+            _record(contract, _("In force"))
+    return contract
+
+
+def contract_file(
+    *,
+    contract: Contract,
+    filed_by: User,
+    filed_on: datetime.date | None = None,
+    filing_reference: str = "",
+) -> Contract:
+    """File (备案) a signed contract; it then takes effect."""
+    require(permissions.can_file(filed_by, contract))
+    filed_on = filed_on or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        moved = (
+            Contract.objects.filter(pk=contract.pk, status=ContractStatus.SIGNED)
+            .exclude(signed_scan="")
+            .update(
+                status=ContractStatus.ACTIVE,
+                filed_on=filed_on,
+                filed_by=filed_by,
+                filing_reference=filing_reference.strip(),
+                activated_at=now,
+                updated_at=now,
+            )
+        )
+        if moved != 1:
+            raise BusinessRuleError(_("Only a signed contract with its scan can be filed."))
+        _record(contract, _("Filed (备案) and in force"))
+        notify(
+            recipient=contract.owner,
+            message=_("Contract %(number)s was filed and is now in force.")
+            % {"number": contract.number},
+            link=contract.get_absolute_url(),
+        )
+    return contract
+
+
+def contract_terminate(*, contract: Contract, terminated_by: User, reason: str) -> Contract:
+    """End a signed or active contract early, with a reason."""
+    require(permissions.can_terminate(terminated_by, contract))
+    if not reason.strip():
+        raise BusinessRuleError(_("Give a reason for the termination."))
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Contract.objects.filter(
+            pk=contract.pk, status__in=[ContractStatus.SIGNED, ContractStatus.ACTIVE]
+        ).update(
+            status=ContractStatus.TERMINATED,
+            terminated_at=now,
+            terminated_by=terminated_by,
+            terminated_reason=reason.strip(),
+            updated_at=now,
+        )
+        if moved != 1:
+            raise BusinessRuleError(_("Only a signed or active contract can be terminated."))
+        _record(contract, _("Terminated"))
+    return contract
+
+
+def reminder_threshold(days_left: int) -> int | None:
+    """Return the reminder (60, 30 or 7 days) due with days_left to go, or None.
+
+    The most urgent threshold reached wins, so a job that missed a day still reminds once.
+    """
+    reached = [days for days in REMINDER_DAYS if 0 <= days_left <= days]
+    return min(reached) if reached else None
+
+
+def contracts_expire(*, today: datetime.date | None = None) -> int:
+    """Mark active contracts past their end date expired; return how many.
+
+    The end date is the last day in force: the job run on the following day expires it.
+    """
+    today = today or timezone.localdate()
+    now = timezone.now()
+    count = 0
+    for pk in Contract.objects.filter(status=ContractStatus.ACTIVE, end_date__lt=today).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            moved = Contract.objects.filter(pk=pk, status=ContractStatus.ACTIVE).update(
+                status=ContractStatus.EXPIRED, expired_at=now, updated_at=now
+            )
+            if moved == 1:
+                count += 1
+                _record(Contract.objects.get(pk=pk), _("Expired"))
+    return count
+
+
+def contracts_send_expiry_reminders(*, today: datetime.date | None = None) -> int:
+    """Remind owners of active contracts 60, 30 and 7 days before the end; each once."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=max(REMINDER_DAYS))
+    sent = 0
+    contracts = Contract.objects.filter(
+        status=ContractStatus.ACTIVE, end_date__gte=today, end_date__lte=horizon
+    ).select_related("owner", "customer")
+    for contract in contracts.iterator(chunk_size=500):
+        days_left = (contract.end_date - today).days
+        threshold = reminder_threshold(days_left)
+        if threshold is None:
+            continue
+        notification = notify(
+            recipient=contract.owner,
+            message=_("Contract %(number)s with %(customer)s ends on %(end)s (%(days)d days left).")
+            % {
+                "number": contract.number,
+                "customer": contract.customer.name,
+                "end": contract.end_date.isoformat(),
+                "days": days_left,
+            },
+            link=contract.get_absolute_url(),
+            dedup_key=f"contract-expiry:{contract.pk}:{threshold}",
+        )
+        sent += notification is not None
+    return sent
+
+
+def contracts_daily_job(*, today: datetime.date | None = None) -> dict[str, int]:
+    """The daily contract job: expire what ended, then send the due reminders."""
+    today = today or timezone.localdate()
+    return {
+        "expired": contracts_expire(today=today),
+        "reminders": contracts_send_expiry_reminders(today=today),
+    }
+
+
+# --- Handover ------------------------------------------------------------------------------
+
+
+def contracts_hand_over(*, handover) -> int:
+    """Give the leaving manager's draft contracts to the successor; return how many."""
+    count = 0
+    drafts = Contract.objects.filter(owner=handover.from_user, status=ContractStatus.DRAFT)
+    for contract in drafts.order_by("pk"):
+        contract.owner = handover.to_user
+        contract._change_reason = _("Handover")
+        contract.save(update_fields=["owner", "updated_at"])
+        count += 1
+    return count

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def contracts_daily_job_task() -> dict[str, int]:
+    """Expire ended contracts and send the due expiry reminders (idempotent)."""
+    return services.contracts_daily_job()
