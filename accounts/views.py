@@ -49,6 +49,7 @@ CUSTOMER_TABS = [
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
+    ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
     ("history", gettext_lazy("History"), None),
 ]
 

@@ -145,7 +145,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@example.com")
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs
 # no server and is enough for one machine.
 REDIS_URL = env("REDIS_URL", default="")
-BROKER_DIR = VAR_DIR / "broker"
+# A separate folder per app instance: tests that start `make run` must not share var/broker.
+BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -158,6 +159,8 @@ else:
         # Exchange tables; kombu would otherwise write them to ./control in the current folder.
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # Broadcast (pidbox) exchanges; kombu's default is ./control in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
     }
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
@@ -196,6 +199,11 @@ POOL_CONTACT_SOURCES: list[str] = []
 CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
+}
+# complaints: mark missed deadlines, escalate once, remind follow-ups, every 15 minutes.
+CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
+    "task": "complaints.tasks.complaint_check_deadlines_task",
+    "schedule": crontab(minute="*/15"),
 }
 
 LOGGING = {
