@@ -156,8 +156,6 @@ else:
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
-        # Exchange tables; kombu would otherwise write them to ./control in the current folder.
-        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # Broadcast (pidbox) exchanges; kombu's default is ./control in the working directory.
         "control_folder": str(BROKER_DIR / "control"),
