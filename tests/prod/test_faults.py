@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""),
         reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL",
