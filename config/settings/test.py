@@ -16,6 +16,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 LANGUAGE_CODE = "zh-hans"
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True
+# Tests log in with client.force_login()/client.login(), which pass no request to
+# authenticate(); django-axes is switched on by the tests that check the lockout.
+AXES_ENABLED = False
 
 # A file, not SQLite's shared in-memory database: concurrency tests need real locking with
 # the busy timeout, which shared-cache in-memory databases do not honour.
