@@ -49,6 +49,11 @@ CUSTOMER_TABS = [
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
+    (  # receivables
+        "receivables",
+        gettext_lazy("Receivables"),
+        "contracts.views.customer_receivables_tab",
+    ),
     ("history", gettext_lazy("History"), None),
 ]
 

@@ -163,6 +163,11 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
 }
+# receivables: due reminders (7 days before, on the day) daily; the heads' digest on Mondays.
+CELERY_BEAT_SCHEDULE["receivables-daily"] = {
+    "task": "contracts.tasks.receivables_send_reminders_task",
+    "schedule": crontab(hour=7, minute=0),
+}
 
 LOGGING = {
     "version": 1,
