@@ -77,9 +77,8 @@ def scenario(manager, head, finance):
 def test_the_transactions_carry_the_receivables_facts(scenario):
     customer, contract = scenario
     facts = {row.code: (row.due_date, row.paid_on) for row in selectors.instalments_of(contract)}
-    stored = {
-        t.reference: (t.due_date, t.paid_date) for t in Transaction.objects.filter(customer=customer)
-    }
+    rows = Transaction.objects.filter(customer=customer)
+    stored = {t.reference: (t.due_date, t.paid_date) for t in rows}
     assert stored == facts
     assert facts[f"{contract.number}/1"] == (D(2026, 2, 1), D(2026, 2, 1))
     assert facts[f"{contract.number}/2"] == (D(2026, 3, 1), D(2026, 3, 20))

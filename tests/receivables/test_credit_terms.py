@@ -20,9 +20,10 @@ from .factories import at, contract_in_force, pay
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
+DAY = D(2026, 2, 10)
 
 
-def deliver(customer, user, amount, reference="", on=D(2026, 2, 10)):
+def deliver(customer, user, amount, reference="", on=DAY):
     return accounts_services.transaction_add(
         customer=customer, added_by=user, date=on, amount=Decimal(amount), reference=reference
     )
