@@ -133,3 +133,7 @@ class CreditOverrideForm(forms.ModelForm):
         model = CreditOverride
         fields = ["max_amount", "reason"]
         widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+
+
+# The optional plan on the "new contract" page: empty rows are ignored.
+DraftPlanFormSet = forms.formset_factory(InstalmentForm, extra=4, max_num=24, validate_max=True)

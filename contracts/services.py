@@ -102,8 +102,13 @@ def _check_fields(contract: Contract) -> None:
     contract.full_clean(exclude=["number"])
 
 
-def contract_create(*, customer: Customer, created_by: User, **fields) -> Contract:
-    """Draft a contract for a customer the user manages; it gets its number at once."""
+def contract_create(
+    *, customer: Customer, created_by: User, instalments: list[dict] | None = None, **fields
+) -> Contract:
+    """Draft a contract for a customer the user manages; it gets its number at once.
+
+    instalments: an optional payment plan drafted with it (see plan_set), all or nothing.
+    """
     require(permissions.can_draft_for(created_by, customer))
     if customer.status not in (CustomerStatus.ACTIVE, CustomerStatus.DORMANT):
         raise BusinessRuleError(_("Contracts can only be drafted for admitted customers."))
@@ -123,6 +128,8 @@ def contract_create(*, customer: Customer, created_by: User, **fields) -> Contra
         contract.number = next_contract_number(timezone.localdate().year)
         contract._change_reason = _("Drafted")
         contract.save()
+        if instalments:  # receivables: the plan drafted with the contract
+            plan_set(contract=contract, set_by=created_by, instalments=instalments)
     return contract
 
 
@@ -816,7 +823,7 @@ def receivables_send_reminders(*, today: datetime.date | None = None) -> dict[st
         )
         .with_facts(today=today)
         .exclude(state=InstalmentState.PAID)
-        .select_related("contract", "contract__owner", "contract__customer")
+        .select_related("contract", "contract__owner", "contract__customer__primary_manager")
         .order_by("pk")
     )
     sent = {"due": 0, "digests": 0}
@@ -835,8 +842,11 @@ def receivables_send_reminders(*, today: datetime.date | None = None) -> dict[st
             if kind == 0
             else _("Instalment %(code)s of %(customer)s (¥%(amount)s open) is due on %(due)s.")
         ) % values
+        owner = row.contract.owner
+        # An owner who has left: the customer's manager follows the money up instead.
+        recipient = owner if owner.is_active else row.contract.customer.primary_manager
         notification = notify(
-            recipient=row.contract.owner,
+            recipient=recipient,
             message=message,
             link=row.get_absolute_url(),
             dedup_key=f"receivable-due:{row.pk}:{kind}",

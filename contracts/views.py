@@ -27,6 +27,7 @@ from .forms import (
     ContractForm,
     CreditOverrideForm,
     DecisionForm,
+    DraftPlanFormSet,
     FilingForm,
     InstalmentFormSet,
     SignForm,
@@ -119,13 +120,20 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
+    # receivables: an optional payment plan drafted with the contract.
+    plan_posted = request.method == "POST" and "plan-TOTAL_FORMS" in request.POST
+    plan_formset = DraftPlanFormSet(request.POST if plan_posted else None, prefix="plan")
+    plan_valid = not plan_posted or plan_formset.is_valid()
+    if request.method == "POST" and form.is_valid() and plan_valid:
         data = dict(form.cleaned_data)
         customer = data.pop("customer")
         if not data.get("text_document"):
             data.pop("text_document", None)
+        rows = [row for row in plan_formset.cleaned_data if row] if plan_posted else []
         try:
-            contract = services.contract_create(customer=customer, created_by=request.user, **data)
+            contract = services.contract_create(
+                customer=customer, created_by=request.user, instalments=rows or None, **data
+            )
         except (ValidationError, BusinessRuleError) as error:
             _form_errors(form, error)
         else:
@@ -133,7 +141,9 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 request, _("Contract %(number)s drafted.") % {"number": contract.number}
             )
             return redirect(contract)
-    return render(request, "contracts/contract_form.html", {"form": form})
+    return render(
+        request, "contracts/contract_form.html", {"form": form, "plan_formset": plan_formset}
+    )
 
 
 @login_required

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from accounts.errors import BusinessRuleError
 from contracts import services
@@ -65,3 +66,52 @@ def test_a_plan_is_set_after_approval_and_frozen_once_money_is_recorded(manager,
     pay(contract, manager, 1000, D(2026, 1, 30))
     with pytest.raises(BusinessRuleError, match="Collections are recorded"):
         set_plan(contract, manager, [(D(2026, 5, 1), 300000)])
+
+
+def test_a_plan_drafted_with_the_contract_is_all_or_nothing(manager):
+    customer = admitted_customer(manager=manager)
+    values = {
+        "title": "供货合同",
+        "amount": Decimal("300000"),
+        "start_date": D(2026, 1, 1),
+        "end_date": D(2026, 12, 31),
+    }
+    with pytest.raises(BusinessRuleError, match="add up"):
+        services.contract_create(
+            customer=customer,
+            created_by=manager,
+            instalments=[{"due_date": D(2026, 3, 1), "amount": Decimal("200000")}],
+            **values,
+        )
+    assert not customer.contracts.exists()
+    contract = services.contract_create(
+        customer=customer,
+        created_by=manager,
+        instalments=[
+            {"due_date": D(2026, 3, 1), "amount": Decimal("200000")},
+            {"due_date": D(2026, 9, 1), "amount": Decimal("100000")},
+        ],
+        **values,
+    )
+    assert contract.instalments.count() == 2
+
+
+def test_the_new_contract_page_takes_a_plan(client_for, manager):
+    customer = admitted_customer(manager=manager)
+    data = {
+        "customer": customer.pk,
+        "title": "t",
+        "amount": "1000",
+        "discount_percent": "0",
+        "start_date": "2026-02-01",
+        "end_date": "2027-01-31",
+        "plan-TOTAL_FORMS": "4",
+        "plan-INITIAL_FORMS": "0",
+        "plan-0-due_date": "2026-03-01",
+        "plan-0-amount": "400",
+        "plan-1-due_date": "2026-06-01",
+        "plan-1-amount": "600",
+    }
+    response = client_for(manager).post(reverse("contracts:create"), data)
+    assert response.status_code == 302
+    assert customer.contracts.get().instalments.count() == 2
