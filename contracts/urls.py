@@ -32,6 +32,24 @@ urlpatterns = [
         name="receivables_company",
     ),
     path(
+        "receivables/export.xlsx",
+        views.receivables_export,
+        {"scope": "mine"},
+        name="receivables_export",
+    ),
+    path(
+        "receivables/department/export.xlsx",
+        views.receivables_export,
+        {"scope": "department"},
+        name="receivables_department_export",
+    ),
+    path(
+        "receivables/company/export.xlsx",
+        views.receivables_export,
+        {"scope": "company"},
+        name="receivables_company_export",
+    ),
+    path(
         "receivables/unconfirmed/",
         views.unconfirmed_collections,
         name="receivables_unconfirmed",

@@ -150,3 +150,24 @@ def test_the_customer_tab_shows_ageing_and_payment_record(client_for, manager, f
     assert response.status_code == 200
     assert response.context["total"]["total"] == 200000
     assert 'data-testid="customer-instalments"' in response.content.decode()
+
+
+def test_the_export_has_the_filtered_rows(client_for, manager, contract):
+    pytest.importorskip("accounts.spreadsheets")
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client_for(manager).get(
+        reverse("contracts:receivables_export"), {"state": "overdue"}
+    )
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2
+    assert rows[1][0] == contract.number
+
+
+def test_the_export_is_scoped_like_the_list(client_for, manager):
+    response = client_for(manager).get(reverse("contracts:receivables_company_export"))
+    assert response.status_code == 404
