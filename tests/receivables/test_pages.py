@@ -171,3 +171,28 @@ def test_the_export_has_the_filtered_rows(client_for, manager, contract):
 def test_the_export_is_scoped_like_the_list(client_for, manager):
     response = client_for(manager).get(reverse("contracts:receivables_company_export"))
     assert response.status_code == 404
+
+
+def test_finance_confirms_from_the_waiting_list(client_for, manager, finance, contract):
+    pay(contract, manager, 1000, D(2026, 2, 9))
+    url = reverse("contracts:receivables_unconfirmed")
+    response = client_for(finance).get(url)
+    assert len(response.context["collections"]) == 1
+    collection = Collection.objects.get()
+    response = client_for(finance).post(
+        reverse("contracts:collection_confirm", args=[collection.pk]), {"next": url}
+    )
+    assert response.url == url
+    assert list(client_for(finance).get(url).context["collections"]) == []
+
+
+def test_finance_grants_a_credit_override_from_the_page(client_for, finance, manager):
+    from accounts.models import CreditTerms
+
+    customer = admitted_customer(manager=manager, credit_terms=CreditTerms.CREDIT)
+    url = reverse("contracts:credit_override", args=[customer.pk])
+    assert client_for(manager).get(url).status_code == 403
+    assert client_for(finance).get(url).status_code == 200
+    response = client_for(finance).post(url, {"max_amount": "5000", "reason": "年底备货"})
+    assert response.status_code == 302
+    assert customer.credit_overrides.get().approved_by == finance
