@@ -678,3 +678,6 @@ def _move_open_work(handover: Handover) -> None:
     from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
 
     contracts_hand_over(handover=handover)
+    from complaints.services import complaints_move_for_handover  # complaints: open ones
+
+    complaints_move_for_handover(handover=handover)

@@ -129,7 +129,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@example.com")
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs
 # no server and is enough for one machine.
 REDIS_URL = env("REDIS_URL", default="")
-BROKER_DIR = VAR_DIR / "broker"
+# A separate folder per app instance: tests that start `make run` must not share var/broker.
+BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -140,8 +141,10 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Broadcast (pidbox) exchanges; kombu's default is ./control in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
     }
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -163,10 +166,17 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
 }
+<<<<<<< HEAD
 # receivables: due reminders (7 days before, on the day) daily; the heads' digest on Mondays.
 CELERY_BEAT_SCHEDULE["receivables-daily"] = {
     "task": "contracts.tasks.receivables_send_reminders_task",
     "schedule": crontab(hour=7, minute=0),
+=======
+# complaints: mark missed deadlines, escalate once, remind follow-ups, every 15 minutes.
+CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
+    "task": "complaints.tasks.complaint_check_deadlines_task",
+    "schedule": crontab(minute="*/15"),
+>>>>>>> main
 }
 
 LOGGING = {
