@@ -49,15 +49,12 @@ CUSTOMER_TABS = [
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
-<<<<<<< HEAD
     (  # receivables
         "receivables",
         gettext_lazy("Receivables"),
         "contracts.views.customer_receivables_tab",
     ),
-=======
     ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
->>>>>>> main
     ("history", gettext_lazy("History"), None),
 ]
 
