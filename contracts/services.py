@@ -522,6 +522,12 @@ def contracts_hand_over(*, handover) -> int:
 #   instalment carries its code (HT-2026-0001/2). Its due date and paid date are written from
 #   the instalment's facts (never typed), and rewritten when a collection is confirmed, so the
 #   tier score's payment_record and the receivables pages read the same facts.
+# - An instalment that is not delivered yet has no transaction, so it is not in payment_record
+#   (nothing delivered, nothing owed late); it is on the receivables lists all the same.
+# - Prepaid (先款后货) is enforced on deliveries under a plan. A prepaid customer's transaction
+#   outside any plan is not checked: the CRM has no payment to match it with.
+# - A credit customer's exposure: open instalments of approved/signed/active/expired contracts,
+#   such contracts without a plan at full amount, and unpaid transactions outside any plan.
 
 PLAN_STATUSES = (
     ContractStatus.DRAFT,
