@@ -675,6 +675,10 @@ def _move_open_work(handover: Handover) -> None:
 
     Each app that keeps open work assigned to a person adds its own service call here.
     """
+    from visits.services import visits_handover  # visits app
+
+    visits_handover(handover=handover)
+
     from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
 
     contracts_hand_over(handover=handover)

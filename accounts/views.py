@@ -48,6 +48,7 @@ CUSTOMER_TABS = [
     ("transactions", gettext_lazy("Transactions"), None),
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
+    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
     (  # receivables
         "receivables",
@@ -56,6 +57,7 @@ CUSTOMER_TABS = [
     ),
     ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
     ("history", gettext_lazy("History"), None),
+    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
 ]
 
 

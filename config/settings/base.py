@@ -120,6 +120,14 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Excel import (issue 7) ---
+# Uploads above these limits are refused with a message and change nothing.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+# Parsed uploads wait here between the preview and the commit (one JSON file per upload).
+IMPORT_STASH_DIR = Path(env("IMPORT_STASH_DIR", default=str(VAR_DIR / "imports")))
+# --- end Excel import ---
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -157,10 +165,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.tasks.pool_return_run_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # visits app: visit reminders, care tasks of the coming week, archive-check reminders.
+    "visits-daily": {
+        "task": "visits.tasks.visits_daily_run_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 # Where the pool's return rules look for the latest contact with a customer besides the
 # manager taking it over: functions returning subqueries of dates per OuterRef("pk").
-POOL_CONTACT_SOURCES: list[str] = []
+POOL_CONTACT_SOURCES: list[str] = ["visits.selectors.pool_contact_sources"]  # visits app
 # contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
 CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
@@ -176,6 +189,17 @@ CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.complaint_check_deadlines_task",
     "schedule": crontab(minute="*/15"),
 }
+
+# --- tiers (quarterly re-grading) ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["tiers-quarterly-regrade"] = {
+    # 02:00 Asia/Shanghai on the first day of each quarter, for the quarter just ended.
+    "task": "tiers.tasks.grading_run_compute_task",
+    "schedule": crontab(minute=0, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+}
+TIERS_APPEAL_WINDOW_DAYS = env.int("TIERS_APPEAL_WINDOW_DAYS", default=14)
+# --- end tiers ---
 
 LOGGING = {
     "version": 1,
