@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from accounts import services as accounts_services
-from accounts.models import CreditTerms, Transaction
+from accounts.models import CreditTerms, Customer, Transaction
 from contracts import selectors
 from tests.contracts.factories import admitted_customer
 
@@ -107,11 +107,26 @@ def test_they_still_agree_after_a_late_payment_is_confirmed(scenario, manager, f
     assert by_design == Decimal(50)  # #1 on time, #4 paid on its due date
 
 
-def test_the_tier_computation_agrees_when_it_is_installed(scenario):
-    """Runs against tiers.scoring once the tiers app is merged (it reads the same rows)."""
-    scoring = pytest.importorskip("tiers.scoring")
-    if not hasattr(scoring, "computed_raws"):
-        pytest.skip("tiers.scoring.computed_raws is not on this branch yet")
+def test_the_tier_computation_agrees(scenario):
+    """The real tiers computation (set-based SQL) reads the same rows and agrees."""
+    from tiers import computation, scoring
+
+    customer, _contract = scenario
+    period = scoring.Period(2026, 3)
+    assert (period.window_start, period.end) == WINDOW
+    rows = list(
+        computation.customer_rows(
+            period, scoring.DEFAULT_MODEL, customers=Customer.objects.filter(pk=customer.pk)
+        )
+    )
+    start, end = WINDOW
+    expected = selectors.payment_record_from_receivables(customer, start=start, end=end)
+    assert rows[0].raws[scoring.PAYMENT_RECORD] == expected == Decimal(25)
+
+
+def test_the_pure_tier_scoring_agrees(scenario):
+    from tiers import scoring
+
     customer, _contract = scenario
     txs = [
         scoring.Tx(
