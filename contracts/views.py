@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
+from accounts import spreadsheets as sheets
 from accounts.errors import BusinessRuleError
 from accounts.models import Customer, Department, User
 from accounts.permissions import require
@@ -461,7 +462,6 @@ class ReceivableListView(LoginRequiredMixin, FilterView):
             scope_label=RECEIVABLE_SCOPES[self.scope],
             total=selectors.ageing_summary(rows)[0],
             buckets=AgeingBucket.choices,
-            export_available=_spreadsheets() is not None,
             export_url_name={
                 "mine": "contracts:receivables_export",
                 "department": "contracts:receivables_department_export",
@@ -598,20 +598,10 @@ def customer_receivables_tab(request: HttpRequest, customer) -> tuple[dict, str]
     return context, "contracts/partials/customer_tab_receivables.html"
 
 
-def _spreadsheets():
-    """accounts.spreadsheets lands on main from the excel branch; until then no export."""
-    try:
-        from accounts import spreadsheets
-    except ImportError:
-        return None
-    return spreadsheets
-
-
 @login_required
 def receivables_export(request: HttpRequest, scope: str) -> HttpResponse:
     """The receivables list, with the same filters, as an Excel file (streamed)."""
-    sheets = _spreadsheets()
-    if sheets is None or scope not in dict(receivable_scopes(request.user)):
+    if scope not in dict(receivable_scopes(request.user)):
         raise Http404
     rows = selectors.receivables_for_scope(request.user, scope)
     filterset = ReceivableFilter(

@@ -153,7 +153,6 @@ def test_the_customer_tab_shows_ageing_and_payment_record(client_for, manager, f
 
 
 def test_the_export_has_the_filtered_rows(client_for, manager, contract):
-    pytest.importorskip("accounts.spreadsheets")
     import io
 
     from openpyxl import load_workbook
