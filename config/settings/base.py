@@ -211,6 +211,11 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
 }
+# receivables: due reminders (7 days before, on the day) daily; the heads' digest on Mondays.
+CELERY_BEAT_SCHEDULE["receivables-daily"] = {
+    "task": "contracts.tasks.receivables_send_reminders_task",
+    "schedule": crontab(hour=7, minute=0),
+}
 # complaints: mark missed deadlines, escalate once, remind follow-ups, every 15 minutes.
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.complaint_check_deadlines_task",
