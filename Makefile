@@ -52,11 +52,12 @@ test: install
 test-sqlite: install
 	$(VENV)/bin/pytest
 
-# The same suite on PostgreSQL with a real Redis broker. Under CI a missing service fails the
-# run; elsewhere it is skipped with a visible message.
+# The same suite on PostgreSQL with a real Redis broker, then the production smoke test. Under
+# CI a missing service fails the run; elsewhere it is skipped with a visible message.
 test-postgres: install
 	@if $(PY) -m tests.services_reachable "$(PG_URL)" "$(REDIS_TEST_URL)"; then \
-		DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(VENV)/bin/pytest; \
+		DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(VENV)/bin/pytest && \
+		$(MAKE) --no-print-directory prod-smoke; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI: PostgreSQL or Redis is not reachable; failing."; exit 1; \
 	else \
