@@ -50,6 +50,7 @@ CUSTOMER_TABS = [
     ("managers", gettext_lazy("Managers"), None),
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
     ("history", gettext_lazy("History"), None),
+    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
 ]
 
 

@@ -164,6 +164,17 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "schedule": crontab(hour=6, minute=45),
 }
 
+# --- tiers (quarterly re-grading) ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["tiers-quarterly-regrade"] = {
+    # 02:00 Asia/Shanghai on the first day of each quarter, for the quarter just ended.
+    "task": "tiers.tasks.grading_run_compute_task",
+    "schedule": crontab(minute=0, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+}
+TIERS_APPEAL_WINDOW_DAYS = env.int("TIERS_APPEAL_WINDOW_DAYS", default=14)
+# --- end tiers ---
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

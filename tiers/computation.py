@@ -1,0 +1,244 @@
+"""Grade every customer for a period with a few set-based queries.
+
+One GROUP BY over the transactions of the 12-month window gives each customer's amount, count,
+profit, payment record and active quarters; one window-function query picks the latest assessment
+per customer and indicator on or before the period end and pivots it to one row per customer.
+Both are LEFT JOINed to the graded customers and streamed in customer order; each row is scored
+by the pure functions of tiers.scoring and the grades are inserted with bulk_create in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Customer, CustomerStatus, Transaction
+
+from . import scoring
+from .models import Assessment, Grade, GradingRun, movement_between
+
+BATCH_SIZE = 2000
+# Rows per INSERT: SQLite allows 32,766 parameters per statement (12 per grade).
+INSERT_BATCH = 1000
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+# Customers that are key accounts: prospects are not graded yet, terminated ones no longer.
+GRADED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.DORMANT)
+
+
+def period_end_instant(period: scoring.Period) -> datetime:
+    """The first instant after the period (exclusive bound), in the project's time zone."""
+    return period.end_datetime(ZoneInfo(settings.TIME_ZONE))
+
+
+def graded_customers(period: scoring.Period):
+    """Customers graded for a period: key accounts that existed at its end."""
+    return Customer.objects.filter(
+        status__in=GRADED_STATUSES, created_at__lt=period_end_instant(period)
+    )
+
+
+def _plus() -> str:
+    """SQLite: a unary + on a column keeps the planner off an index. Scanning the table beats
+    walking the (customer, date) index with a random row lookup per transaction (20 s → 8 s
+    for 2,000,000 rows). PostgreSQL plans this well on its own."""
+    return "+" if connection.vendor == "sqlite" else ""
+
+
+def _transaction_aggregates_sql(period: scoring.Period) -> tuple[str, list]:
+    """One scan of the window's transactions, grouped by customer."""
+    table = Transaction._meta.db_table
+    p = _plus()
+    day = connection.ops.adapt_datefield_value
+    start, end = day(period.window_start), day(period.end)
+    in_window = f"{p}date >= %s AND {p}date <= %s"
+    due_in_window = "due_date >= %s AND due_date <= %s"
+    quarters = ", ".join(
+        f"MAX(CASE WHEN date >= %s AND date <= %s THEN 1 ELSE 0 END) AS q{index}"
+        for index in range(4)
+    )
+    sql = (
+        f"SELECT {p}customer_id AS customer_id, "
+        f"SUM(CASE WHEN {in_window} THEN amount ELSE 0 END) AS amount, "
+        f"SUM(CASE WHEN {in_window} THEN profit ELSE 0 END) AS profit, "
+        f"COUNT(CASE WHEN {in_window} THEN 1 END) AS tx_count, "
+        f"COUNT(CASE WHEN {due_in_window} THEN 1 END) AS due, "
+        f"COUNT(CASE WHEN {due_in_window} AND paid_date IS NOT NULL AND paid_date <= due_date "
+        f"THEN 1 END) AS on_time, {quarters} "
+        f"FROM {table} WHERE ({in_window}) OR ({due_in_window}) GROUP BY {p}customer_id"
+    )
+    quarter_params = [day(d) for q in period.window_quarters for d in (q.start, q.end)]
+    params = [start, end] * 3 + [start, end] * 2 + quarter_params + [start, end] * 2
+    return sql, params
+
+
+def total_profit(period: scoring.Period) -> Decimal:
+    """All customers' profit in the window (the denominator of profit contribution)."""
+    p = _plus()
+    day = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUM(profit) FROM {Transaction._meta.db_table} "
+            f"WHERE {p}date >= %s AND {p}date <= %s",
+            [day(period.window_start), day(period.end)],
+        )
+        (value,) = cursor.fetchone()
+    return scoring.D(value or 0).quantize(CENT)
+
+
+def _latest_assessments_sql(period: scoring.Period, codes: list[str]) -> tuple[str, list]:
+    """SQL of one row per customer with the latest value of each assessed code as columns.
+
+    The latest assessed_at per (customer, indicator) comes from the covering index
+    (customer, indicator_code, assessed_at); joining back on it finds the value. (Two
+    assessments of one indicator at the very same instant: the higher value counts.)
+    """
+    table = Assessment._meta.db_table
+    instant = connection.ops.adapt_datetimefield_value(period_end_instant(period))
+    columns = "".join(
+        f", MAX(CASE WHEN a.indicator_code = %s THEN a.value END) AS a{index}"
+        for index in range(len(codes))
+    )
+    placeholders = ", ".join(["%s"] * len(codes)) or "NULL"
+    sql = (
+        f"SELECT a.customer_id AS customer_id{columns} FROM ("
+        f"SELECT customer_id, indicator_code, MAX(assessed_at) AS latest FROM {table} "
+        f"WHERE assessed_at < %s AND indicator_code IN ({placeholders}) "
+        f"GROUP BY customer_id, indicator_code) m "
+        f"JOIN {table} a ON a.customer_id = m.customer_id "
+        f"AND a.indicator_code = m.indicator_code AND a.assessed_at = m.latest "
+        f"GROUP BY a.customer_id"
+    )
+    return sql, [*codes, instant, *codes]
+
+
+@dataclass
+class CustomerRow:
+    customer_id: int
+    current_tier: str
+    raws: dict[str, Decimal | None]
+
+
+def customer_rows(
+    period: scoring.Period, spec: scoring.ModelSpec, customers=None
+) -> Iterator[CustomerRow]:
+    """Yield each graded customer's raw measures, in customer id order."""
+    customers = customers if customers is not None else graded_customers(period)
+    assessed = [i.code for i in spec.indicators if not i.computed]
+    cust_sql, cust_params = customers.order_by().values("id", "tier").query.sql_with_params()
+    tx_sql, tx_params = _transaction_aggregates_sql(period)
+    as_sql, as_params = _latest_assessments_sql(period, assessed)
+    assessed_columns = "".join(f", a.a{index}" for index in range(len(assessed)))
+    sql = (
+        "SELECT c.id, c.tier, t.amount, t.profit, t.tx_count, t.due, t.on_time, "
+        "t.q0, t.q1, t.q2, t.q3" + assessed_columns + f" FROM ({cust_sql}) c "
+        f"LEFT JOIN ({tx_sql}) t ON t.customer_id = c.id "
+        f"LEFT JOIN ({as_sql}) a ON a.customer_id = c.id ORDER BY c.id"
+    )
+    denominator = total_profit(period)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # A 128 MB page cache for the scans and GROUP BY sorts (the default is 2 MB).
+            cursor.execute("PRAGMA cache_size = -131072")
+        cursor.execute(sql, [*cust_params, *tx_params, *as_params])
+        while rows := cursor.fetchmany(BATCH_SIZE):
+            for row in rows:
+                customer_id, tier, amount, profit, count, due, on_time, *rest = row
+                quarters, values = rest[:4], rest[4:]
+                raws = scoring.raws_from_aggregates(
+                    amount=scoring.D(amount or 0).quantize(CENT),
+                    count=int(count or 0),
+                    profit=scoring.D(profit or 0).quantize(CENT),
+                    total_profit=denominator,
+                    due=int(due or 0),
+                    on_time=int(on_time or 0),
+                    quarters_active=sum(int(q or 0) for q in quarters),
+                )
+                for code, value in zip(assessed, values, strict=True):
+                    raws[code] = None if value is None else scoring.D(value).quantize(TENTH)
+                yield CustomerRow(customer_id, tier or "", raws)
+
+
+GRADE_COLUMNS = (
+    "run_id",
+    "customer_id",
+    "score",
+    "computed_tier",
+    "tier",
+    "previous_tier",
+    "movement",
+    "incomplete",
+    "breakdown",
+    "override_reason",
+    "overridden_by_id",
+    "overridden_at",
+)
+
+
+def compute_grades(
+    run: GradingRun,
+    spec: scoring.ModelSpec,
+    overrides: dict[int, dict] | None = None,
+    customers=None,
+) -> int:
+    """Insert a grade for every graded customer of the run's period; return how many.
+
+    Rows go in with a plain multi-row INSERT in batches: Django's bulk_create spends most of
+    its time preparing each field of each object, which is a third of the whole job here.
+    """
+    period = scoring.parse_period(run.period)
+    overrides = overrides or {}
+    breakdown_field = Grade._meta.get_field("breakdown")
+    overridden_at_field = Grade._meta.get_field("overridden_at")
+    placeholders = "(" + ", ".join(["%s"] * len(GRADE_COLUMNS)) + ")"
+    table = connection.ops.quote_name(Grade._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in GRADE_COLUMNS)
+    batch: list[tuple] = []
+    count = 0
+
+    def flush(cursor) -> None:
+        values = ", ".join([placeholders] * len(batch))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {values}",
+            [value for row in batch for value in row],
+        )
+
+    with connection.cursor() as cursor:
+        for row in customer_rows(period, spec, customers):
+            result = scoring.score_customer(row.raws, spec)
+            tier = result.tier
+            extra = overrides.get(row.customer_id)
+            if extra:
+                tier = extra["tier"]
+            batch.append(
+                (
+                    run.pk,
+                    row.customer_id,
+                    result.score,
+                    result.tier,
+                    tier,
+                    row.current_tier,
+                    movement_between(row.current_tier, tier),
+                    result.incomplete,
+                    breakdown_field.get_db_prep_save(result.breakdown(), connection),
+                    extra["override_reason"] if extra else "",
+                    extra["overridden_by_id"] if extra else None,
+                    overridden_at_field.get_db_prep_save(extra["overridden_at"], connection)
+                    if extra
+                    else None,
+                )
+            )
+            if len(batch) >= INSERT_BATCH:
+                flush(cursor)
+                count += len(batch)
+                batch = []
+        if batch:
+            flush(cursor)
+            count += len(batch)
+    return count

@@ -1,0 +1,89 @@
+"""Reads for the tiers pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from accounts.models import Customer
+
+from . import scoring
+from .models import INDICATOR_LABELS, Assessment, Grade, IndicatorSource, RunStatus, ScoringModel
+
+
+def latest_assessments(customer: Customer) -> dict[str, Assessment]:
+    """Return the customer's latest assessment per indicator code."""
+    latest: dict[str, Assessment] = {}
+    for assessment in customer.assessments.select_related("assessed_by").order_by(
+        "-assessed_at", "-id"
+    ):
+        latest.setdefault(assessment.indicator_code, assessment)
+    return latest
+
+
+UNITS = {
+    scoring.ANNUAL_PURCHASE: "yuan",
+    scoring.PROFIT_CONTRIBUTION: "percent",
+    scoring.PAYMENT_RECORD: "percent",
+    scoring.REPURCHASE_RATE: "percent",
+}
+
+
+def breakdown_rows(grade: Grade, model: ScoringModel) -> list[dict]:
+    """Return one row per indicator of the grade's model: label, weight, raw, normalised,
+    weighted and the bar's width in percent of the weight."""
+    rows = []
+    for indicator in model.indicators.all():
+        raw, normalised, weighted = grade.breakdown.get(indicator.code, [None, "0", "0"])
+        rows.append(
+            {
+                "indicator": indicator,
+                "label": indicator.label,
+                "weight": indicator.weight,
+                "raw": None if raw is None else Decimal(raw),
+                "normalised": Decimal(normalised),
+                "weighted": Decimal(weighted),
+                "computed": indicator.source == IndicatorSource.COMPUTED,
+                "missing": raw is None,
+                "unit": UNITS.get(indicator.code, ""),
+            }
+        )
+    return rows
+
+
+def latest_published_grade(customer: Customer) -> Grade | None:
+    return (
+        Grade.objects.filter(
+            customer=customer, run__status__in=[RunStatus.PUBLISHED, RunStatus.CLOSED]
+        )
+        .select_related("run", "run__scoring_model")
+        .order_by("-run__period")
+        .first()
+    )
+
+
+def next_tier(grade: Grade, model: ScoringModel) -> dict | None:
+    """What it takes for this grade to reach the next tier (None when it is already A)."""
+    raws = {
+        code: (None if values[0] is None else Decimal(values[0]))
+        for code, values in grade.breakdown.items()
+    }
+    spec = model.spec()
+    target, threshold, steps = scoring.next_tier_steps(raws, spec)
+    if target is None:
+        return None
+    return {
+        "tier": target,
+        "threshold": threshold,
+        "steps": [
+            {
+                "label": INDICATOR_LABELS.get(step.code, step.code),
+                "code": step.code,
+                "current": step.current_raw,
+                "needed": step.needed_raw,
+                "change": step.change,
+                "new_score": step.new_score,
+                "unit": UNITS.get(step.code, ""),
+            }
+            for step in steps
+        ],
+    }
