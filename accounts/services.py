@@ -674,3 +674,7 @@ def _move_open_work(handover: Handover) -> None:
     from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
 
     contracts_hand_over(handover=handover)
+
+    from visits.services import visits_handover  # visits app
+
+    visits_handover(handover=handover)

@@ -49,6 +49,7 @@ CUSTOMER_TABS = [
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
+    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
     ("history", gettext_lazy("History"), None),
     ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
 ]

@@ -154,10 +154,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.tasks.pool_return_run_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # visits app: visit reminders, care tasks of the coming week, archive-check reminders.
+    "visits-daily": {
+        "task": "visits.tasks.visits_daily_run_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 # Where the pool's return rules look for the latest contact with a customer besides the
 # manager taking it over: functions returning subqueries of dates per OuterRef("pk").
-POOL_CONTACT_SOURCES: list[str] = []
+POOL_CONTACT_SOURCES: list[str] = ["visits.selectors.pool_contact_sources"]  # visits app
 # contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
 CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
