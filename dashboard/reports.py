@@ -204,11 +204,10 @@ def complaint_model():
         return None
 
 
-OPEN_COMPLAINT_EXCLUDED = ("resolved", "confirmed", "closed")
-
-
 def open_complaints(qs: QuerySet) -> QuerySet:
-    return qs.exclude(status__in=OPEN_COMPLAINT_EXCLUDED)
+    """Return the complaints not yet resolved (new, acknowledged, in progress, escalated,
+    reopened)."""
+    return qs.unresolved()
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -514,19 +513,20 @@ def complaint_deadlines(f: ReportFilters) -> Report:
                 str(categories.get(row["category"], row["category"])),
                 row["n"],
                 row["responded"],
-                rate(row["responded"], row["n"]),
+                rate(row["responded"], row["respondable"]),
                 row["resolved"],
                 rate(row["resolved"], row["resolvable"]),
             ]
         )
     n, responded, resolved = (sum(r[i] for r in rows) for i in (2, 3, 5))
+    respondable = sum(row["respondable"] for row in rows_qs)
     resolvable = sum(row["resolvable"] for row in rows_qs)
     totals = [
         _("Total"),
         "",
         n,
         responded,
-        rate(responded, n),
+        rate(responded, respondable),
         resolved,
         rate(resolved, resolvable),
     ]
@@ -557,11 +557,15 @@ def _complaints_in(f: ReportFilters, model) -> QuerySet:
 def _complaint_deadline_aggregates() -> dict:
     """Counts of a complaint queryset: all, responded in time, resolvable, resolved in time.
 
-    A complaint counts as resolvable once it is resolved or its resolution deadline passed.
+    A complaint is measured for a deadline once it met it or the deadline passed: one still
+    within its time counts neither way.
     """
     now = timezone.now()
     return {
         "n": Count("pk"),
+        "respondable": Count(
+            "pk", filter=Q(acknowledged_at__isnull=False) | Q(response_due_at__lt=now)
+        ),
         "responded": Count(
             "pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("response_due_at"))
         ),
@@ -738,7 +742,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
         c = complaint_rows.get(m.pk, {})
         sales_change = change(s["sales"], s["previous"])
         met = c.get("responded", 0) + c.get("resolved", 0)
-        measured = c.get("n", 0) + c.get("resolvable", 0)
+        measured = c.get("respondable", 0) + c.get("resolvable", 0)
         rows.append(
             [
                 str(m),

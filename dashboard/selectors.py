@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db.models import Count, Q, Sum
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts import permissions
@@ -97,6 +98,9 @@ def home_context(user, *, today: date | None = None) -> dict:
             .select_related("customer", "owner")
             .order_by("updated_at", "pk")
         )
+        context["complaints_url"] = _url_or(
+            lambda: reverse("complaints:list"), lambda: reverse("accounts:customer_list")
+        )
         context["complaints"], context["more_complaints"] = _open_complaints(
             user, departments if is_head else None
         )
@@ -141,7 +145,18 @@ def _open_complaints(user, departments):
         qs = qs.filter(customer__department__in=departments)
     else:
         qs = qs.filter(customer__in=Customer.objects.managed_by(user).values("pk"))
-    return _sliced(qs.select_related("customer").order_by("resolution_due_at", "pk"))
+    rows, more = _sliced(qs.select_related("customer").order_by("resolution_due_at", "pk"))
+    for complaint in rows:
+        complaint.link = _url_or(complaint.get_absolute_url, complaint.customer.get_absolute_url)
+    return rows, more
+
+
+def _url_or(first, fallback) -> str:
+    """Return first() unless that page does not exist (yet), then fallback()."""
+    try:
+        return first()
+    except NoReverseMatch:
+        return fallback()
 
 
 def company_totals(today: date) -> dict:
