@@ -38,7 +38,10 @@ def frozen():
         yield
 
 
-def filters(user, start=d(10, 1), end=TODAY, **kw) -> ReportFilters:
+OCTOBER_1 = d(10, 1)
+
+
+def filters(user, start=OCTOBER_1, end=TODAY, **kw) -> ReportFilters:
     return ReportFilters(user=user, start=start, end=end, today=TODAY, **kw)
 
 
