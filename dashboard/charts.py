@@ -173,8 +173,9 @@ def line_chart(
     values = [_num(v) for _, vs in series for v in vs]
     top = _nice_max(max(values or [0]))
     low = min(0.0, min(values or [0]))
+    left += 24  # keep the first point clear of the axis labels
     step = (WIDTH - left - 30) / max(1, len(categories) - 1)
-    parts = [svg, _axis(left, bottom, top)]
+    parts = [svg, _axis(left - 24, bottom, top)]
 
     def y_of(v):
         return bottom - (bottom - 20) * (_num(v) - low) / ((top - low) or 1)

@@ -17,10 +17,10 @@ def default_start(today: date) -> date:
 
 class ReportFilterForm(forms.Form):
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Period start"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Period end"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.none(), required=False
