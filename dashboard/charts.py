@@ -125,7 +125,7 @@ def stacked_bar_chart(
             if h <= 0:
                 continue
             y -= h
-            fill = colour(j, name if tier_colours else None)
+            fill = _series_colour(j, name, tier_colours)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{fill}">'
                 f"<title>{escape(category)} · {escape(name)}: {escape(_fmt(values[i]))}</title>"
@@ -135,12 +135,17 @@ def stacked_bar_chart(
             f'<text x="{x + bar / 2:.1f}" y="{bottom + 16}" text-anchor="middle">'
             f"{escape(str(category)[:12])}</text>"
         )
-    fills = [
-        (name, colour(j, name if tier_colours else None)) for j, (name, _) in enumerate(series)
-    ]
+    fills = [(name, _series_colour(j, name, tier_colours)) for j, (name, _) in enumerate(series)]
     parts.append(_legend(fills, height - 12))
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def _series_colour(index: int, name: str, tier_colours: bool) -> str:
+    """A tier series takes its badge colour; any other series name there is "ungraded"."""
+    if tier_colours:
+        return TIER_COLOURS.get(str(name), TIER_COLOURS[""])
+    return colour(index)
 
 
 def _axis(left: int, bottom: int, top: float) -> str:

@@ -43,7 +43,11 @@ def _filters(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilters]:
     if not _may_see_reports(request.user):
         raise PermissionDenied
     today = timezone.localdate()
-    form = ReportFilterForm(request.GET or None, user=request.user)
+    form = ReportFilterForm(
+        request.GET or None,
+        user=request.user,
+        initial={"start": default_start(today), "end": today},
+    )
     data = form.cleaned_data if form.is_valid() else {}
     filters = ReportFilters(
         user=request.user,
