@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 CELERY := $(VENV)/bin/celery
 ADDR ?= 127.0.0.1:8000
+BEAT_SCHEDULE ?= var/celerybeat-schedule
 DEMO_PASSWORD ?= demo-pass-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/crm
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
@@ -27,13 +28,16 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty --password "$(DEMO_PASSWORD)"
 
-# Serve the app with a Celery worker and beat; Ctrl-C stops all three.
+# Serve the app with a Celery worker and beat. Ctrl-C (or SIGTERM), or any of the three
+# exiting, stops the others and waits for them, so no process is left behind. The worker
+# uses threads: a prefork worker hit by two signals (the terminal's and ours) never exits.
 serve:
-	@mkdir -p var
-	trap 'kill 0' EXIT INT TERM; \
-	$(CELERY) -A config worker --loglevel INFO --concurrency 2 --hostname "worker@%h" & \
-	$(CELERY) -A config beat --loglevel INFO --schedule var/celerybeat-schedule & \
-	$(PY) manage.py runserver --noreload $(ADDR)
+	@mkdir -p var "$(dir $(BEAT_SCHEDULE))"
+	trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	$(CELERY) -A config worker --loglevel INFO --pool threads --concurrency 2 --hostname "worker@%h" & \
+	$(CELERY) -A config beat --loglevel INFO --schedule "$(BEAT_SCHEDULE)" & \
+	$(PY) manage.py runserver --noreload $(ADDR) & \
+	wait -n
 
 run: demo
 	@echo "Serving on http://$(ADDR)/  (log in as am_east1 / $(DEMO_PASSWORD))"

@@ -129,7 +129,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@example.com")
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs
 # no server and is enough for one machine.
 REDIS_URL = env("REDIS_URL", default="")
-BROKER_DIR = VAR_DIR / "broker"
+# A separate folder per app instance: tests that start `make run` must not share var/broker.
+BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
