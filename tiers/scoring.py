@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
 ONE_DECIMAL = Decimal("0.1")
-HUNDREDTH = Decimal("0.01")
-THOUSANDTH = Decimal("0.001")
+CENTI = Decimal("0.01")
 TIERS = ("A", "B", "C", "D")
 
 # The computed measures the system knows how to take from transactions.
@@ -143,8 +143,7 @@ def tier_for(score: Decimal, thresholds: Sequence[Decimal] = DEFAULT_MODEL.thres
     return TIERS[-1]
 
 
-@dataclass
-class IndicatorResult:
+class IndicatorResult(NamedTuple):
     code: str
     raw: Decimal | None
     normalised: Decimal
@@ -162,24 +161,19 @@ class ScoreResult:
     def missing(self) -> list[str]:
         return [row.code for row in self.rows if row.raw is None]
 
-    def breakdown(self) -> dict[str, list[str | None]]:
-        """Return {code: [raw, normalised, weighted]} as strings, for a Grade's JSON column."""
+    def breakdown(self) -> dict[str, list]:
+        """Return {code: [raw as text, normalised, weighted]} for a Grade's JSON column.
+
+        The raw value is kept exact (text); the derived values are for display, rounded to
+        two and three decimals (the score itself is computed from exact values)."""
         return {
-            row.code: [
-                None if row.raw is None else _short(row.raw),
-                _short(row.normalised.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)),
-                _short(row.weighted.quantize(THOUSANDTH, rounding=ROUND_HALF_UP)),
+            code: [
+                None if raw is None else str(raw),
+                round(float(normalised), 2),
+                round(float(weighted), 3),
             ]
-            for row in self.rows
+            for code, raw, normalised, weighted in self.rows
         }
-
-
-def _short(value: Decimal) -> str:
-    """Return a Decimal as plain text without trailing zeros ("15.000" → "15")."""
-    text = str(value)
-    if "E" in text:
-        text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def score_customer(
@@ -190,13 +184,24 @@ def score_customer(
     total = ZERO
     incomplete = False
     for indicator in model.indicators:
-        raw = raws.get(indicator.code)
-        raw = None if raw is None else D(raw)
-        normalised = normalise(raw, indicator.full_marks_at)
-        weighted = indicator.weight * normalised / HUNDRED
+        code = indicator.code
+        raw = raws.get(code)
+        if raw is None:
+            normalised = ZERO
+            incomplete = True
+        else:
+            if not isinstance(raw, Decimal):
+                raw = D(raw)
+            cap = indicator.full_marks_at
+            normalised = raw if cap == HUNDRED else raw * HUNDRED / cap
+            if normalised > HUNDRED:
+                normalised = HUNDRED
+            elif normalised < ZERO:
+                normalised = ZERO
+        # × 0.01 is exact, the same as ÷ 100.
+        weighted = indicator.weight * normalised * CENTI
         total += weighted
-        incomplete = incomplete or raw is None
-        rows.append(IndicatorResult(indicator.code, raw, normalised, weighted))
+        rows.append(IndicatorResult(code, raw, normalised, weighted))
     score = round_score(total)
     return ScoreResult(score, tier_for(score, model.thresholds), incomplete, rows)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,6 +154,11 @@ def grading_run_compute(
         require(perms.can_compute(computed_by))
     if isinstance(period, str):
         period = scoring.parse_period(period)
+    if period.end >= timezone.localdate():
+        raise BusinessRuleError(
+            _("%(period)s has not ended yet: a quarter is graded after its last day.")
+            % {"period": period}
+        )
     model = active_scoring_model()
     spec = model.spec()
     with transaction.atomic():
@@ -252,19 +257,6 @@ def grade_override(*, grade: Grade, tier: str, reason: str, overridden_by: User)
     return grade
 
 
-def _managers_of(customer_ids) -> dict[int, set[int]]:
-    """Return {manager id: {customer ids}} for the primary and assistant managers."""
-    result: dict[int, set[int]] = {}
-    rows = Customer.objects.filter(pk__in=customer_ids).values_list(
-        "pk", "primary_manager_id", "assistant_manager_id"
-    )
-    for pk, primary, assistant in rows.iterator(chunk_size=5000):
-        for manager in (primary, assistant):
-            if manager:
-                result.setdefault(manager, set()).add(pk)
-    return result
-
-
 def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
     """Publish a reviewed run: customers' tiers and scores change, history grows, managers
     are notified, and an appeal window opens."""
@@ -282,8 +274,6 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         run.refresh_from_db()
         grades = Grade.objects.filter(run=run)
         # Tier history first, against the customers' tiers before they change.
-        changed = grades.exclude(customer__tier=F("tier"))
-        changed_ids = list(changed.values_list("customer_id", flat=True))
         _insert_tier_changes(run, published_by, now)
         this_grade = Grade.objects.filter(run=run, customer=OuterRef("pk"))
         Customer.objects.filter(pk__in=grades.values("customer_id")).update(
@@ -294,8 +284,14 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         GradingRun.objects.filter(status=RunStatus.PUBLISHED).exclude(pk=run.pk).filter(
             period__lt=run.period
         ).update(status=RunStatus.CLOSED, closed_at=now)
-        link = reverse("tiers:run_detail", args=[run.pk]) + "?movement=changed&mine=1"
-        for manager in User.objects.filter(pk__in=_managers_of(changed_ids).keys()):
+        # Subqueries, not lists of ids: 100,000 ids would pass SQLite's variable limit.
+        changed = TierChange.objects.filter(grade__run=run, kind=TierChangeKind.PUBLISHED)
+        changed_customers = changed.values("customer_id")
+        managers = User.objects.filter(
+            Q(primary_customers__in=changed_customers) | Q(assisted_customers__in=changed_customers)
+        ).distinct()
+        link = reverse("tiers:run_detail", args=[run.pk]) + "?movement=changed&mine=true"
+        for manager in managers:
             notify(
                 recipient=manager,
                 message=_("Grading %(period)s is published: some of your customers changed tier.")
@@ -303,6 +299,7 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
                 link=link,
                 dedup_key=f"tiers-published:{run.pk}",
             )
+        changed_ids = list(changed.values_list("customer_id", flat=True))
         transaction.on_commit(lambda: _after_tiers_changed(changed_ids))
     return run
 

@@ -96,7 +96,7 @@ def test_a_missing_assessment_scores_zero_and_marks_the_grade_incomplete():
     assert result.tier == "C"
     assert result.incomplete
     assert result.missing == ["growth_trend"]
-    assert result.breakdown()["growth_trend"] == [None, "0", "0"]
+    assert result.breakdown()["growth_trend"] == [None, 0.0, 0.0]
 
 
 PERIOD = scoring.parse_period("2026Q3")  # window 2025-10-01 … 2026-09-30

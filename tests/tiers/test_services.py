@@ -46,7 +46,7 @@ def test_running_the_job_twice_leaves_one_run_and_one_grade_per_customer(graded)
     assert Grade.objects.count() == 2 == second.grade_count
     example = Grade.objects.get(customer=graded[0])
     assert (example.score, example.tier, example.incomplete) == (Decimal("65.9"), "C", False)
-    assert example.breakdown["annual_purchase"] == ["2500000", "50", "15"]
+    assert example.breakdown["annual_purchase"] == ["2500000.00", 50.0, 15.0]
     assert example.movement == "new"
     big = Grade.objects.get(customer=graded[1])
     assert big.previous_tier == "B"
@@ -196,6 +196,13 @@ def test_an_invalid_model_cannot_be_activated(db, admin_user, default_model):
     Indicator.objects.filter(scoring_model=model).update(weight=100)
     services.scoring_model_activate(model=model, activated_by=admin_user)
     assert ScoringModel.objects.get(is_active=True) == model
+
+
+def test_a_quarter_that_has_not_ended_is_not_graded(db):
+    with time_machine.travel(OCT_2), pytest.raises(BusinessRuleError, match="not ended"):
+        services.grading_run_compute(period="2026Q4")
+    with time_machine.travel(OCT_2), pytest.raises(CommandError, match="not ended"):
+        call_command("regrade", "--period", "2026Q4")
 
 
 @pytest.mark.parametrize("period", ["2026Q5", "abc"])
