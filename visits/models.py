@@ -1,4 +1,5 @@
-"""Visits: tier-driven plans, visit records (拜访记录), care, feedback (客户信息反馈), archive checks."""
+"""Visits: tier-driven plans, visit records (拜访记录), care, feedback (客户信息反馈), archive
+checks."""
 
 from __future__ import annotations
 
@@ -97,6 +98,7 @@ class PlannedVisit(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["customer", "status", "due_date"]),
             models.Index(fields=["assigned_to", "status", "due_date"]),
         ]
 

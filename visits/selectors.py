@@ -20,10 +20,7 @@ def plans_for(user, *, scope: str = "mine"):
     visits = PlannedVisit.objects.open().select_related(
         "customer", "assigned_to", "customer__department"
     )
-    if scope == "department":
-        visits = visits.visible_to(user)
-    else:
-        visits = visits.filter(assigned_to=user)
+    visits = visits.visible_to(user) if scope == "department" else visits.filter(assigned_to=user)
     return visits.order_by("due_date", "pk")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection, send_mass_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -92,11 +93,17 @@ def _plan_rows(customers):
         .order_by("-decided_at")
         .values("decided_at")[:1]
     )
+    open_plan = PlannedVisit.objects.filter(customer=OuterRef("pk"), status=VisitStatus.PLANNED)
     return customers.annotate(
-        last_visit=last_visit, last_cancelled=last_cancelled, admitted_at=admitted_at
+        last_visit=last_visit,
+        last_cancelled=last_cancelled,
+        admitted_at=admitted_at,
+        open_id=Subquery(open_plan.values("pk")[:1]),
+        open_due=Subquery(open_plan.values("due_date")[:1]),
+        open_fixed=Subquery(open_plan.values("date_fixed")[:1]),
     ).values_list(
         "pk", "tier", "primary_manager_id", "created_at", "admitted_at", "last_visit",
-        "last_cancelled",
+        "last_cancelled", "open_id", "open_due", "open_fixed",
     )  # fmt: skip
 
 
@@ -157,6 +164,19 @@ def visit_plan_regenerate(*, customer_ids: list[int] | None = None) -> dict[str,
     return {"created": created, "updated": updated, "cancelled": cancelled}
 
 
+def visit_plans_refresh_after_commit(*, customer_ids: list[int]) -> None:
+    """Regenerate these customers' plans in a Celery task once the transaction commits.
+
+    For callers that change many tiers at once (grading publication, upheld appeal): the
+    regeneration then never slows down or breaks the caller's transaction.
+    """
+    from .tasks import visit_plan_regenerate_task
+
+    ids = sorted(set(customer_ids))
+    if ids:
+        transaction.on_commit(lambda: visit_plan_regenerate_task.delay(ids))
+
+
 def _keyset_batches(queryset, size: int = CHUNK):
     last = 0
     while True:
@@ -168,33 +188,25 @@ def _keyset_batches(queryset, size: int = CHUNK):
 
 
 def _regenerate_batch(customers, policy_days: dict[str, int], now) -> tuple[int, int]:
-    rows = list(_plan_rows(customers))
-    ids = [row[0] for row in rows]
-    open_visits = {
-        customer_id: (pk, due, fixed)
-        for pk, customer_id, due, fixed in PlannedVisit.objects.open()
-        .filter(customer_id__in=ids)
-        .values_list("pk", "customer_id", "due_date", "date_fixed")
-    }
     new, moves = [], defaultdict(list)
-    for pk, tier, manager_id, created_at, admitted_at, last_visit, last_cancelled in rows:
-        start = _local_date(admitted_at) or _local_date(created_at)
+    for row in _plan_rows(customers):
+        pk, tier, manager_id, created_at, admitted_at, last_visit, last_cancelled = row[:7]
+        open_id, open_due, open_fixed = row[7:]
         due = rules.next_due_date(
             tier=tier,
             policy_days=policy_days,
-            start=start,
+            start=_local_date(admitted_at) or _local_date(created_at),
             last_visit=last_visit,
             last_cancelled_due=last_cancelled,
         )
-        current = open_visits.get(pk)
-        if current is None:
+        if open_id is None:
             new.append(
                 PlannedVisit(
                     customer_id=pk, due_date=due, assigned_to_id=manager_id, created_at=now
                 )
             )
-        elif not current[2] and current[1] != due:
-            moves[due].append(current[0])
+        elif not open_fixed and open_due != due:
+            moves[due].append(open_id)
     PlannedVisit.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     updated = 0
     for due, visit_ids in moves.items():
@@ -334,97 +346,130 @@ def visit_record_create(
 def visit_reminders_send(*, today: date | None = None) -> dict[str, int]:
     """Remind assignees of visits due within 3 days and of overdue ones, once per visit a day.
 
-    In-app: one notification per visit; e-mail: one digest per person. A fixed number of
-    queries plus one per 1,000 reminders. Serialised, and every reminder is recorded
-    (VisitReminder unique per visit and day): a second run, even at the same time, sends nothing.
+    In-app: one notification per visit; e-mail: one digest per person. Set-based: two
+    INSERT … SELECT statements and a handful of reads, whatever the number of visits.
+    Serialised, and every reminder is recorded (VisitReminder, unique per visit and day), so a
+    second run, even at the same time, sends nothing.
     """
     today = today or timezone.localdate()
     horizon = today + timedelta(days=rules.REMINDER_DAYS_AHEAD)
+    now = timezone.now()
+    ops = connection.ops
+    day_param, now_param = ops.adapt_datefield_value(today), ops.adapt_datetimefield_value(now)
+    tables = {
+        "pv": PlannedVisit._meta.db_table,
+        "vr": VisitReminder._meta.db_table,
+        "user": User._meta.db_table,
+        "customer": Customer._meta.db_table,
+        "notification": Notification._meta.db_table,
+    }
     with transaction.atomic():
         serialize_job("visit_reminders")
-        already = set(VisitReminder.objects.filter(day=today).values_list("planned_visit_id"))
-        already = {pk for (pk,) in already}
-        visits = [
-            visit
-            for visit in PlannedVisit.objects.open()
-            .filter(due_date__lte=horizon, assigned_to__is_active=True)
-            .select_related("customer", "assigned_to")
-            .only(
-                "pk",
-                "due_date",
-                "customer__name",
-                "assigned_to__email",
-                "assigned_to__is_active",
-                "assigned_to__username",
-                "assigned_to__first_name",
-                "assigned_to__last_name",
-            )  # fmt: skip
-            .order_by("due_date", "pk")
-            if visit.pk not in already
-        ]
-        now = timezone.now()
-        VisitReminder.objects.bulk_create(
-            [
-                VisitReminder(
-                    planned_visit=v, day=today, recipient_id=v.assigned_to_id, sent_at=now
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO {vr} (planned_visit_id, day, recipient_id, sent_at)
+                SELECT p.id, %s, p.assigned_to_id, %s
+                FROM {pv} p JOIN {user} u ON u.id = p.assigned_to_id
+                WHERE p.status = %s AND p.due_date <= %s AND u.is_active
+                  AND NOT EXISTS (
+                    SELECT 1 FROM {vr} r WHERE r.planned_visit_id = p.id AND r.day = %s
+                  )
+                """.format(**tables),
+                [
+                    day_param,
+                    now_param,
+                    VisitStatus.PLANNED,
+                    ops.adapt_datefield_value(horizon),
+                    day_param,
+                ],
+            )
+            reminded = max(cursor.rowcount, 0)
+            if reminded:
+                overdue_sql, overdue_params = _message_sql(
+                    _("Overdue visit: %(customer)s was due on %(date)s.")
                 )
-                for v in visits
-            ],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
-        link = reverse("visits:list")
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    recipient_id=v.assigned_to_id,
-                    message=_reminder_message(v, today)[:500],
-                    link=link,
-                    dedup_key=f"visit-reminder:{v.pk}:{today.isoformat()}",
-                    created_at=now,
+                due_sql, due_params = _message_sql(_("Visit due: %(customer)s on %(date)s."))
+                cursor.execute(
+                    """
+                    INSERT INTO {notification} (recipient_id, message, link, created_at, dedup_key)
+                    SELECT r.recipient_id,
+                           CASE WHEN p.due_date < %s THEN {overdue} ELSE {due} END,
+                           %s, %s,
+                           %s || CAST(p.id AS TEXT) || %s
+                    FROM {vr} r
+                    JOIN {pv} p ON p.id = r.planned_visit_id
+                    JOIN {customer} c ON c.id = p.customer_id
+                    WHERE r.day = %s AND r.sent_at = %s
+                    ON CONFLICT DO NOTHING
+                    """.format(overdue=overdue_sql, due=due_sql, **tables),
+                    [
+                        day_param,
+                        *overdue_params,
+                        *due_params,
+                        reverse("visits:list"),
+                        now_param,
+                        "visit-reminder:",
+                        f":{today.isoformat()}",
+                        day_param,
+                        now_param,
+                    ],
                 )
-                for v in visits
-            ],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
-        digests = defaultdict(list)
-        for visit in visits:
-            digests[visit.assigned_to].append(visit)
-        mails = [
-            _reminder_digest(user, user_visits, today)
-            for user, user_visits in digests.items()
-            if user.email
-        ]
+        mails = _reminder_digests(today=today, sent_at=now) if reminded else []
         if mails:
             transaction.on_commit(lambda: _send_mails(mails))
-    return {"reminded": len(visits), "people": len(digests), "emails": len(mails)}
+    people = len({mail[3][0] for mail in mails})
+    return {"reminded": reminded, "people": people if mails else 0, "emails": len(mails)}
 
 
-def _reminder_message(visit: PlannedVisit, today: date) -> str:
-    if visit.due_date < today:
-        return _("Overdue visit: %(customer)s was due on %(date)s.") % {
-            "customer": visit.customer.name,
-            "date": visit.due_date.isoformat(),
+_PLACEHOLDER = re.compile(r"%\((customer|date)\)s")
+_PLACEHOLDER_SQL = {"customer": "c.name", "date": "CAST(p.due_date AS TEXT)"}
+
+
+def _message_sql(template: str) -> tuple[str, list[str]]:
+    """Turn a translated message with %(customer)s and %(date)s into SQL concatenation, so that
+    a translation may put them in any order."""
+    parts, params = [], []
+    for index, piece in enumerate(_PLACEHOLDER.split(template)):
+        if index % 2:
+            parts.append(_PLACEHOLDER_SQL[piece])
+        elif piece:
+            parts.append("%s")
+            params.append(piece.replace("%%", "%"))
+    return "(" + " || ".join(parts or ["''"]) + ")", params
+
+
+def _reminder_digests(*, today: date, sent_at) -> list[tuple]:
+    """Return one e-mail per person reminded in this run, listing their visits."""
+    rows = (
+        VisitReminder.objects.filter(day=today, sent_at=sent_at)
+        .values_list("recipient_id", "planned_visit__customer__name", "planned_visit__due_date")
+        .order_by("recipient_id", "planned_visit__due_date", "planned_visit_id")
+    )
+    visits = defaultdict(list)
+    for recipient_id, name, due in rows:
+        visits[recipient_id].append((name, due))
+    users = User.objects.filter(pk__in=list(visits)).exclude(email="").in_bulk()
+    link = _absolute(reverse("visits:list"))
+    mails = []
+    for recipient_id, items in visits.items():
+        user = users.get(recipient_id)
+        if user is None:
+            continue
+        overdue = [f"- {name} ({due.isoformat()})" for name, due in items if due < today]
+        due_soon = [f"- {name} ({due.isoformat()})" for name, due in items if due >= today]
+        context = {
+            "user": user,
+            "today": today,
+            "count": len(items),
+            "overdue": "\n".join(overdue),
+            "due_soon": "\n".join(due_soon),
+            "link": link,
         }
-    return _("Visit due: %(customer)s on %(date)s.") % {
-        "customer": visit.customer.name,
-        "date": visit.due_date.isoformat(),
-    }
-
-
-def _reminder_digest(user: User, visits: list[PlannedVisit], today: date) -> tuple:
-    context = {
-        "user": user,
-        "today": today,
-        "overdue": [v for v in visits if v.due_date < today],
-        "due_soon": [v for v in visits if v.due_date >= today],
-        "count": len(visits),
-        "link": _absolute(reverse("visits:list")),
-    }
-    subject = render_to_string("visits/email/visit_reminders-subject.txt", context).strip()
-    body = render_to_string("visits/email/visit_reminders-body.txt", context)
-    return (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        subject = render_to_string("visits/email/visit_reminders-subject.txt", context).strip()
+        body = render_to_string("visits/email/visit_reminders-body.txt", context)
+        mails.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+    return mails
 
 
 def _absolute(path: str) -> str:
@@ -618,7 +663,7 @@ def archive_checks_pending(customers, *, today: date):
     this_quarter = _quarter_start_datetime(today)
     last_quarter = _quarter_start_datetime(rules.quarter_start(today) - timedelta(days=1))
     checked = Coalesce("last_verified_at", "created_at")
-    return customers.filter(status=CustomerStatus.ACTIVE).alias(checked=checked).filter(
+    return customers.filter(status=CustomerStatus.ACTIVE).annotate(checked=checked).filter(
         checked__lt=this_quarter
     ), last_quarter
 

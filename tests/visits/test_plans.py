@@ -176,3 +176,16 @@ def test_a_handover_moves_open_visits_to_the_successor(frozen, manager, manager2
 
     assert open_plan(customer).assigned_to == manager2
     assert open_plan(other).assigned_to == manager2
+
+
+def test_a_tier_change_hook_regenerates_after_commit(
+    frozen, manager, django_capture_on_commit_callbacks
+):
+    from visits.services import visit_plans_refresh_after_commit
+
+    customer = active_customer(manager, tier="A")
+    visit_plan_regenerate()
+    Customer.objects.filter(pk=customer.pk).update(tier="B")
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_plans_refresh_after_commit(customer_ids=[customer.pk, customer.pk])
+    assert open_plan(customer).due_date == date(2026, 3, 11)

@@ -152,7 +152,9 @@ def test_the_customer_page_shows_the_visit_timeline(client_for, manager, manager
     assert 'data-testid="visit-timeline"' in response.content.decode()
 
 
-def test_a_record_of_another_managers_customer_is_not_found(client_for, manager, manager2, other_manager):
+def test_a_record_of_another_managers_customer_is_not_found(
+    client_for, manager, manager2, other_manager
+):
     customer = active_customer(manager)
     visit = record(customer, manager, [manager, manager2])
     assert client_for(other_manager).get(visit.get_absolute_url()).status_code == 404

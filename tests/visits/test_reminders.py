@@ -49,7 +49,10 @@ def test_running_twice_the_same_day_sends_each_reminder_once(
     assert first == {"reminded": 2, "people": 1, "emails": 1}
     assert second == {"reminded": 0, "people": 0, "emails": 0}
     keys = set(Notification.objects.filter(recipient=manager).values_list("dedup_key", flat=True))
-    assert keys == {f"visit-reminder:{overdue.pk}:2026-11-23", f"visit-reminder:{soon.pk}:2026-11-23"}
+    assert keys == {
+        f"visit-reminder:{overdue.pk}:2026-11-23",
+        f"visit-reminder:{soon.pk}:2026-11-23",
+    }
     assert len(mail.outbox) == 1  # one digest
     body = mail.outbox[0].body
     assert "华鼎机械" in body and "恒信能源" in body and "瑞丰商贸" not in body
