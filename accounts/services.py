@@ -678,3 +678,7 @@ def _move_open_work(handover: Handover) -> None:
     from visits.services import visits_handover  # visits app
 
     visits_handover(handover=handover)
+
+    from complaints.services import complaints_move_for_handover  # complaints: open ones
+
+    complaints_move_for_handover(handover=handover)

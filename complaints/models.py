@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Contact, Customer, Department
@@ -38,14 +39,14 @@ class Severity(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    NEW = "new", _("New")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    IN_PROGRESS = "in_progress", _("In progress")
-    ESCALATED = "escalated", _("Escalated")
-    RESOLVED = "resolved", _("Resolved")
-    REOPENED = "reopened", _("Reopened")
-    CONFIRMED = "confirmed", _("Confirmed")
-    CLOSED = "closed", _("Closed")
+    NEW = "new", pgettext_lazy("complaint status", "New")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("complaint status", "Acknowledged")
+    IN_PROGRESS = "in_progress", pgettext_lazy("complaint status", "In progress")
+    ESCALATED = "escalated", pgettext_lazy("complaint status", "Escalated")
+    RESOLVED = "resolved", pgettext_lazy("complaint status", "Resolved")
+    REOPENED = "reopened", pgettext_lazy("complaint status", "Reopened")
+    CONFIRMED = "confirmed", pgettext_lazy("complaint status", "Confirmed")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
 
 
 # Statuses in which the complaint still waits for a resolution.
@@ -61,7 +62,7 @@ FOLLOW_UP_STATUSES = (Status.RESOLVED, Status.CONFIRMED, Status.CLOSED)
 
 
 class ReferenceCounter(models.Model):
-    """The last reference number given out in a year; incremented inside the creating transaction."""
+    """The last reference number of a year, incremented inside the creating transaction."""
 
     year = models.PositiveIntegerField(_("year"), primary_key=True)
     last_number = models.PositiveIntegerField(_("last number"), default=0)
@@ -156,7 +157,9 @@ class Complaint(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Set once, by the deadline job or by a late transition.
-    response_breached_at = models.DateTimeField(_("response deadline missed at"), null=True, blank=True)
+    response_breached_at = models.DateTimeField(
+        _("response deadline missed at"), null=True, blank=True
+    )
     resolution_breached_at = models.DateTimeField(
         _("resolution deadline missed at"), null=True, blank=True
     )
@@ -375,7 +378,10 @@ class ComplaintNote(models.Model):
         Complaint, verbose_name=_("complaint"), on_delete=models.PROTECT, related_name="notes"
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("written at"), default=timezone.now)
     text = models.TextField(_("entry"))

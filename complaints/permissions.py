@@ -84,7 +84,9 @@ def can_transition(user, complaint: Complaint, to_status: str) -> bool:
 
 def allowed_transitions(user, complaint: Complaint) -> list[str]:
     mine = actors(user, complaint)
-    return [to for (from_, to), who in TRANSITIONS.items() if from_ == complaint.status and who & mine]
+    return [
+        to for (from_, to), who in TRANSITIONS.items() if from_ == complaint.status and who & mine
+    ]
 
 
 def can_create(user, customer) -> bool:

@@ -355,9 +355,7 @@ def complaint_check_deadlines(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     summary = {"response_breaches": 0, "resolution_breaches": 0, "escalated": 0, "follow_ups": 0}
-    base = Complaint.objects.select_related(
-        "customer__department__head", "assignee"
-    ).order_by("pk")
+    base = Complaint.objects.select_related("customer__department__head", "assignee").order_by("pk")
     for complaint in base.filter(
         status=Status.NEW, response_breached_at__isnull=True, response_due_at__lt=now
     ):
@@ -404,8 +402,10 @@ def complaint_task_force_add(
         raise BusinessRuleError(_("The complaint is closed."))
     if user is not None and not user.is_active:
         raise BusinessRuleError(_("%(user)s is inactive.") % {"user": user})
-    existing = complaint.task_force.filter(user=user) if user else complaint.task_force.filter(
-        department=department
+    existing = (
+        complaint.task_force.filter(user=user)
+        if user
+        else complaint.task_force.filter(department=department)
     )
     if existing.exists():
         raise BusinessRuleError(_("Already in the task force."))
@@ -449,7 +449,9 @@ def follow_up_add(*, complaint: Complaint, by: User, date: date, note: str) -> F
     if not note.strip():
         raise BusinessRuleError(_("Write what the customer said."))
     with transaction.atomic():
-        follow_up = FollowUp.objects.create(complaint=complaint, date=date, by=by, note=note.strip())
+        follow_up = FollowUp.objects.create(
+            complaint=complaint, date=date, by=by, note=note.strip()
+        )
         latest = complaint.follow_ups.aggregate(latest=Max("date"))["latest"]
         Complaint.objects.filter(pk=complaint.pk, impact_eliminated_at__isnull=True).update(
             follow_up_due_on=deadlines.next_follow_up_due(latest)

@@ -169,6 +169,11 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
 }
+# complaints: mark missed deadlines, escalate once, remind follow-ups, every 15 minutes.
+CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
+    "task": "complaints.tasks.complaint_check_deadlines_task",
+    "schedule": crontab(minute="*/15"),
+}
 
 # --- tiers (quarterly re-grading) ---
 from celery.schedules import crontab  # noqa: E402
