@@ -1,16 +1,13 @@
 """Screenshots of each role's home page and of each report, in Chinese and in English.
 
-They land in test-artifacts/dashboard/ to be looked at; the test also checks that each page
-shows its chart or table and no error.
+They land in test-artifacts/screenshots/dashboard-*.png to be looked at; the test also checks
+that each page shows its chart or table and no error.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
-import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,6 +15,7 @@ from django.utils import timezone
 from contracts.models import ContractStatus
 from dashboard.reports import REPORTS
 from notifications.models import Notification
+from tests.browser.helpers import login, screenshot
 from tests.contracts.factories import submitted_contract
 from tests.dashboard.factories import (
     complaint,
@@ -39,11 +37,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are test setup.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 NAMES = [
     "华润置地",
     "中粮集团",
@@ -58,19 +51,6 @@ NAMES = [
     "中兴通讯",
     "腾讯科技",
 ]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's Chromium is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def build_company(head, manager, manager2, other_manager, east):
@@ -135,25 +115,16 @@ def build_company(head, manager, manager2, other_manager, east):
         Notification.objects.create(recipient=user, message="客户 华润置地 的合同已提交审批")
 
 
-def log_in(browser, live_server, user, language):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
-    page.click(f"nav button[value={language}]")
+def open_as(new_page, live_server, user, language):
+    page = new_page("zh-CN" if language == "zh-hans" else "en-GB")
+    login(page, live_server.url, user.username, PASSWORD)
+    page.click(f"nav button[value={language}]")  # the switcher, as a user would
     return page
-
-
-def shoot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_screenshots_of_home_pages_and_reports(
-    browser,
+    new_page,
     live_server,
     language,
     executive,
@@ -166,20 +137,15 @@ def test_screenshots_of_home_pages_and_reports(
 ):
     build_company(head, manager, manager2, other_manager, east)
     start = (timezone.localdate() - datetime.timedelta(days=270)).isoformat()
-    for role, user in [
-        ("manager", manager),
-        ("head", head),
-        ("finance", finance),
-        ("executive", executive),
-    ]:
-        page = log_in(browser, live_server, user, language)
+    users = [("manager", manager), ("head", head), ("finance", finance), ("executive", executive)]
+    for role, user in users:
+        page = open_as(new_page, live_server, user, language)
         page.goto(f"{live_server.url}/")
         assert page.locator("[data-testid=home-by-tier]").count() == 1
-        shoot(page, f"home-{role}-{language}")
+        screenshot(page, f"dashboard-home-{role}-{language}")
         if role == "head":
             for slug in REPORTS:
                 page.goto(f"{live_server.url}/reports/{slug}/?start={start}")
                 assert page.locator("[data-testid=report-title]").count() == 1
                 assert page.locator("[data-testid=report-table], [data-testid=risk-list]").count()
-                shoot(page, f"report-{slug}-{language}")
-        page.close()
+                screenshot(page, f"dashboard-report-{slug}-{language}")
