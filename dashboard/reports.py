@@ -81,6 +81,21 @@ class ReportFilters:
     def customer_ids(self):
         return self.customers().values("pk")
 
+    @property
+    def unrestricted(self) -> bool:
+        """True when the report covers every customer (no need to join the scope)."""
+        return (
+            permissions.sees_everything(self.user)
+            and not self.department_id
+            and not self.manager_id
+        )
+
+    def scope(self, qs: QuerySet, path: str = "customer") -> QuerySet:
+        """Narrow rows that hang off a customer to the report's customers."""
+        if self.unrestricted:
+            return qs
+        return qs.filter(**{f"{path}__in": self.customer_ids()})
+
     def managers(self) -> QuerySet:
         """Return the account managers the per-manager reports list."""
         qs = User.objects.filter(
@@ -151,6 +166,17 @@ def quarters_between(start: date, end: date) -> list[str]:
         month = day.month + 3
         day = date(day.year + (month > 12), (month - 1) % 12 + 1, 1)
     return quarters
+
+
+def quarter_bounds(start: date, end: date) -> list[tuple[str, date, date]]:
+    """Return (label, first day, last day) of each quarter the period touches, clipped to it."""
+    bounds = []
+    for label in quarters_between(start, end):
+        year, q = int(label[:4]), int(label[-1])
+        first = date(year, 3 * q - 2, 1)
+        following = date(year + (q == 4), (3 * q) % 12 + 1, 1)
+        bounds.append((label, max(first, start), min(following - timedelta(days=1), end)))
+    return bounds
 
 
 def months_between(start: date, end: date) -> list[tuple[int, int]]:
@@ -250,11 +276,10 @@ def published_runs() -> QuerySet:
 
 def movement_counts(f: ReportFilters, run_from: GradingRun, run_to: GradingRun) -> dict:
     """Return {(from_tier, to_tier): count}; '' on one side means not graded in that run."""
-    customers = f.customer_ids()
     earlier = Grade.objects.filter(run=run_from, customer=OuterRef("customer")).values("tier")[:1]
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for row in (
-        Grade.objects.filter(run=run_to, customer__in=customers)
+        f.scope(Grade.objects.filter(run=run_to))
         .annotate(from_tier=Subquery(earlier))
         .values("from_tier", "tier")
         .annotate(n=Count("pk"))
@@ -262,7 +287,7 @@ def movement_counts(f: ReportFilters, run_from: GradingRun, run_to: GradingRun) 
     ):
         counts[(row["from_tier"] or "", row["tier"])] += row["n"]
     for row in (
-        Grade.objects.filter(run=run_from, customer__in=customers)
+        f.scope(Grade.objects.filter(run=run_from))
         .exclude(customer__in=Grade.objects.filter(run=run_to).values("customer"))
         .values("tier")
         .annotate(n=Count("pk"))
@@ -364,8 +389,7 @@ def _int(value) -> int | None:
 
 def plan_execution_counts(f: ReportFilters) -> dict[int, dict]:
     """Per manager: visits due in the period that were done, and those due (done or not)."""
-    due = PlannedVisit.objects.filter(
-        customer__in=f.customer_ids(),
+    due = f.scope(PlannedVisit.objects.all()).filter(
         due_date__gte=f.start,
         due_date__lte=min(f.end, f.today),
         status__in=[VisitStatus.COMPLETED, VisitStatus.PLANNED],
@@ -549,8 +573,8 @@ def complaint_deadlines(f: ReportFilters) -> Report:
 
 
 def _complaints_in(f: ReportFilters, model) -> QuerySet:
-    return model.objects.filter(
-        customer__in=f.customer_ids(), received_at__gte=f.start_at, received_at__lt=f.end_at
+    return f.scope(model.objects.all()).filter(
+        received_at__gte=f.start_at, received_at__lt=f.end_at
     )
 
 
@@ -581,9 +605,8 @@ def _complaint_deadline_aggregates() -> dict:
 def contract_pipeline(f: ReportFilters) -> Report:
     """Contracts by status: count and amount (contracts created in the period)."""
     qs = (
-        Contract.objects.filter(
-            customer__in=f.customer_ids(), created_at__gte=f.start_at, created_at__lt=f.end_at
-        )
+        f.scope(Contract.objects.all())
+        .filter(created_at__gte=f.start_at, created_at__lt=f.end_at)
         .values("status")
         .annotate(n=Count("pk"), amount=Sum("amount"))
         .order_by()
@@ -603,18 +626,24 @@ def revenue_by_tier(f: ReportFilters) -> Report:
     """Revenue and profit of the period by quarter and by the customers' current tier."""
     quarters = quarters_between(f.start, f.end)
     sums: dict[tuple[str, str], list[Decimal]] = {}
-    # One row per (quarter start month bucket, tier); the quarter is derived from the month.
+    # One row per tier, one conditional sum per quarter: plain date comparisons in SQL (no
+    # per-row date function, which SQLite would call back into Python for).
+    bounds = quarter_bounds(f.start, f.end)
+    aggregates = {}
+    for i, (_q, first, last) in enumerate(bounds):
+        in_quarter = Q(date__gte=first, date__lte=last)
+        aggregates[f"r{i}"] = Sum("amount", filter=in_quarter)
+        aggregates[f"p{i}"] = Sum("profit", filter=in_quarter)
     qs = (
-        Transaction.objects.filter(
-            customer__in=f.customer_ids(), date__gte=f.start, date__lte=f.end
-        )
-        .values("date__year", "date__quarter", "customer__tier")
-        .annotate(revenue=Sum("amount"), profit=Sum("profit"))
+        f.scope(Transaction.objects.filter(date__gte=f.start, date__lte=f.end))
+        .values("customer__tier")
+        .annotate(**aggregates)
         .order_by()
     )
     for row in qs:
-        key = (f"{row['date__year']}Q{row['date__quarter']}", row["customer__tier"] or "")
-        sums[key] = [row["revenue"] or ZERO, row["profit"] or ZERO]
+        for i, (quarter, _first, _last) in enumerate(bounds):
+            key = (quarter, row["customer__tier"] or "")
+            sums[key] = [row[f"r{i}"] or ZERO, row[f"p{i}"] or ZERO]
     rows = []
     for quarter in quarters:
         revenue = [sums.get((quarter, t), [ZERO, ZERO])[0] for t in TIER_KEYS]
@@ -679,10 +708,10 @@ def manager_scorecard(f: ReportFilters) -> Report:
     prev_start = f.start - timedelta(days=length)
     sales = {
         row["customer__primary_manager"]: row
-        for row in Transaction.objects.filter(
-            customer__in=customers.filter(primary_manager__in=ids).values("pk"),
-            date__gte=prev_start,
-            date__lte=f.end,
+        for row in f.scope(
+            Transaction.objects.filter(
+                customer__primary_manager__in=ids, date__gte=prev_start, date__lte=f.end
+            )
         )
         .values("customer__primary_manager")
         .annotate(
@@ -708,8 +737,8 @@ def manager_scorecard(f: ReportFilters) -> Report:
         .order_by()
     }
     visit_satisfaction = dict(
-        VisitRecord.objects.filter(
-            customer__in=customers.values("pk"),
+        f.scope(VisitRecord.objects.all())
+        .filter(
             recorded_by__in=ids,
             date__gte=f.start,
             date__lte=f.end,
