@@ -8,6 +8,7 @@ from .models import (
     AssignmentChange,
     Contact,
     Customer,
+    DataTransferLog,
     Department,
     Handover,
     PoolPolicy,
@@ -155,3 +156,23 @@ class PoolWarningAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ["customer__name"]
     autocomplete_fields = ["customer", "manager"]
     list_select_related = ["customer", "manager"]
+
+
+@admin.register(DataTransferLog)
+class DataTransferLogAdmin(admin.ModelAdmin):
+    """Read-only audit of Excel imports and exports."""
+
+    list_display = ["at", "user", "kind", "what", "row_count", "filename"]
+    list_filter = ["kind", "what"]
+    search_fields = ["user__username", "filename", "what"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "user", "kind", "what", "row_count", "filename", "query"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

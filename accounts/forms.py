@@ -252,3 +252,26 @@ class HandoverForm(forms.Form):
         self.fields["from_user"].queryset = staff.order_by("username")
         # Inactive successors stay in the list so that the refusal is explained, not hidden.
         self.fields["to_user"].queryset = staff.order_by("username")
+
+
+class ImportUploadForm(forms.Form):
+    """An Excel file to import; the file itself is checked by accounts.imports."""
+
+    kind = forms.ChoiceField(label=_("What the file holds"), widget=forms.RadioSelect)
+    file = forms.FileField(
+        label=_("Excel file (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .imports import ImportKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ImportKind.choices
+        self.fields["kind"].initial = ImportKind.CUSTOMERS
+        self.fields["file"].help_text = _(
+            "At most %(size)s and %(rows)s rows. Headers in Chinese or English."
+        ) % {
+            "size": filesizeformat(settings.IMPORT_MAX_BYTES),
+            "rows": f"{settings.IMPORT_MAX_ROWS:,}",
+        }

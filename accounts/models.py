@@ -705,3 +705,35 @@ class PoolWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} → {self.returns_on}"
+
+
+class TransferKind(models.TextChoices):
+    IMPORT = "import", _("Import")
+    EXPORT = "export", _("Export")
+
+
+class DataTransferLog(models.Model):
+    """An Excel import or export: who moved which data, when, and how many rows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=TransferKind)
+    what = models.CharField(_("what"), max_length=100)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("data transfer")
+        verbose_name_plural = _("data transfers")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.what} ({self.row_count})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import exports, import_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -33,4 +33,17 @@ urlpatterns = [
     path("<int:pk>/pool-lock/", views.pool_lock, name="pool_lock"),
     path("handovers/", views.handover_create, name="handover_create"),
     path("handovers/<int:pk>/", views.handover_detail, name="handover_detail"),
+    # Excel (issue 7)
+    path("export.xlsx", exports.customer_export, name="customer_export"),
+    path("contacts/export.xlsx", exports.contact_export, name="contact_export"),
+    path("transactions/export.xlsx", exports.transaction_export, name="transaction_export"),
+    path("import/", import_views.import_start, name="import_start"),
+    path("import/template/<slug:kind>.xlsx", import_views.import_template, name="import_template"),
+    path("import/<str:token>/", import_views.import_preview, name="import_preview"),
+    path("import/<str:token>/commit/", import_views.import_commit, name="import_commit"),
+    path(
+        "import/<str:token>/failed.xlsx",
+        import_views.import_failed_rows,
+        name="import_failed_rows",
+    ),
 ]

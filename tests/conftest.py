@@ -85,3 +85,23 @@ def client_for(db):
         return client
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a committing test that would empty the tables the migrations filled.
+
+    A transaction=True test flushes the database afterwards; without serialized_rollback the
+    role groups, tier policies and approval rules of the data migrations are gone for every
+    later test.
+    """
+    offenders = [
+        item.nodeid
+        for item in items
+        for marker in item.iter_markers("django_db")
+        if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback")
+    ]
+    if offenders:
+        raise pytest.UsageError(
+            "Use @pytest.mark.django_db(transaction=True, serialized_rollback=True) in: "
+            + ", ".join(offenders)
+        )

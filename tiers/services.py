@@ -340,10 +340,12 @@ def grading_run_close(*, run: GradingRun, closed_by: User) -> GradingRun:
 def _after_tiers_changed(customer_ids: list[int]) -> None:
     """Hook run after customers' tiers changed (publication, upheld appeal).
 
-    The visits app regenerates its schedules from the new tier intervals here (wired by the
-    lead when merging visits).
+    The visits app regenerates their visit plans from the new tier intervals, in a task.
     """
+    from visits.services import visit_plans_refresh_after_commit
+
     logger.info("Tiers changed for %d customers", len(customer_ids))
+    visit_plans_refresh_after_commit(customer_ids=customer_ids)
 
 
 # --- Appeals -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +18,7 @@ class PlannedVisitFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"),
         method="filter_overdue",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=forms.CheckboxInput,
     )
 
     class Meta:

@@ -5,7 +5,6 @@ Drives Debian's Chromium through Playwright's sync API against pytest-django's l
 
 from __future__ import annotations
 
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -16,30 +15,11 @@ from accounts.models import CustomerStatus
 from contracts.models import Contract, ContractStatus, StepStatus
 from tests.factories import PASSWORD, PDF_BYTES, CustomerFactory
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test
-# (fixtures, checks) are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser():
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+# The session's Chromium comes from tests/browser/conftest.py: it skips without Chromium, or
+# fails under CI, and keeps the role groups across this transactional journey.
+pytestmark = [pytest.mark.browser]
 
 
 def _log_in(browser, live_server, user):

@@ -1,41 +1,24 @@
 """A whole grading cycle in a real browser: regrade → override → publish → appeal → upheld."""
 
-import os
-import re
-
 import pytest
 
 from accounts.models import Customer
+from tests.browser.helpers import login, screenshot
 from tests.factories import PASSWORD
 from tests.tiers.factories import big_profit_customer, worked_example_customer
 
-pytestmark = [pytest.mark.browser]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are test setup.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's Chromium is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def log_in(browser, live_server, user):
-    page = browser.new_page(locale="en-GB")
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
-    # Work in English so the assertions read naturally.
+    """A page of its own (own cookies) for this user, switched to English."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    login(page, live_server.url, user.username, PASSWORD)
     page.click("nav button[value=en]")
+    page.wait_for_load_state()
     return page
 
 
@@ -80,6 +63,7 @@ def test_a_full_grading_cycle(browser, live_server, executive, head, manager, ea
     gm.goto(run_url)
     gm.click("[data-testid=publish]")
     assert "Published" in gm.inner_text("[data-testid=run-status]")
+    screenshot(gm, "tiers-run-published")
 
     # The customer page shows the new tier and its history; the manager appeals.
     am.goto(f"{url}/customers/{customer.pk}/?tab=tier")
@@ -102,4 +86,5 @@ def test_a_full_grading_cycle(browser, live_server, executive, head, manager, ea
     am.goto(f"{url}/customers/{customer.pk}/?tab=tier")
     assert am.inner_text("[data-testid=current-tier]").strip().startswith("A")
     assert "Appeal upheld" in am.inner_text("[data-testid=tier-history]")
+    screenshot(am, "tiers-customer-tab-after-appeal")
     assert Customer.objects.get(pk=customer.pk).tier == "A"

@@ -111,7 +111,7 @@ def test_due_follow_ups_are_reminded_once(make_complaint, manager):
     assert Complaint.objects.follow_up_due(RECEIVED.date() + timedelta(days=400)).count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_jobs_at_once_escalate_and_notify_once(make_complaint, manager, head):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locking for real concurrent writers")

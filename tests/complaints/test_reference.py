@@ -34,7 +34,7 @@ def test_a_rolled_back_intake_gives_its_number_back(make_complaint):
     assert make_complaint().reference.endswith("-000002")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_20_concurrent_intakes_get_unique_gap_free_numbers(make_complaint, manager, customer):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL for 20 truly concurrent writers")

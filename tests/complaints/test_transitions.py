@@ -127,7 +127,7 @@ def test_escalation_goes_to_the_department_head(make_complaint, manager, head):
     assert head.notifications.filter(link=complaint.get_absolute_url()).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_simultaneous_requests_make_one_transition(make_complaint, manager, manager2):
     complaint = make_complaint()
     results, barrier = [], threading.Barrier(2)

@@ -219,10 +219,12 @@ def test_the_command_regrades(graded, capsys):
     assert GradingRun.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL's row locks for real concurrency"
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_computations_at_once_leave_one_run(east, manager):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks for real concurrency")
     for _ in range(30):
         worked_example_customer(department=east)
     errors = []
@@ -248,6 +250,20 @@ def test_two_computations_at_once_leave_one_run(east, manager):
     assert Grade.objects.values("customer").distinct().count() == 30
 
 
-test_two_computations_at_once_leave_one_run = pytest.mark.postgres(
-    test_two_computations_at_once_leave_one_run
-)
+def test_publication_moves_the_visit_plan_to_the_new_tiers_interval(
+    graded, executive, django_capture_on_commit_callbacks
+):
+    from visits.models import PlannedVisit
+    from visits.services import visit_plan_regenerate
+
+    customer = graded[0]  # the worked example: grade C, 90 days between visits
+    visit_plan_regenerate(customer_ids=[customer.pk])  # ungraded: planned like D, 180 days
+    before = PlannedVisit.objects.open().get(customer=customer).due_date
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.grading_run_compute(period="2026Q3")
+        services.grading_run_start_review(run=run, started_by=executive)
+        services.grading_run_publish(run=run, published_by=executive)
+    customer.refresh_from_db()
+    assert customer.tier == "C"
+    after = PlannedVisit.objects.open().get(customer=customer).due_date
+    assert (before - after).days == 180 - 90

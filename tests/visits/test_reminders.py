@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, connections
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification
@@ -127,13 +128,16 @@ def test_the_command_runs_the_daily_job(manager, three_visits):
     assert VisitReminder.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_at_once_send_each_reminder_once(manager):
     """Threads against the real database: SQLite (IMMEDIATE transactions) or PostgreSQL
     (advisory lock); run it with DATABASE_URL=postgres://… for the latter."""
     for n in range(30):
         plan(active_customer(manager), TODAY - timedelta(days=n % 5))
     mail.outbox = []
+    # Load the template engine first: Django's lazy set-up of template libraries is not
+    # thread-safe on first use (a worker process has done it long before).
+    render_to_string("visits/email/visit_reminders-subject.txt", {"count": 0})
     barrier = threading.Barrier(4)
     results, errors = [], []
 

@@ -36,7 +36,7 @@ def _redis_db15(url: str) -> str:
     return f"{base}/15"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_runs_the_job_twice_at_once_and_reminds_once(manager):
     if connection.vendor != "postgresql":
         pytest.skip("run with DATABASE_URL=postgres://… : the worker needs a server database")
