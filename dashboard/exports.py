@@ -1,68 +1,40 @@
-"""Excel export of a report's table: the same figures as on the page, typed cells."""
+"""Excel export of a report's table through the shared writer (accounts/spreadsheets.py): the
+same figures as on the page, typed cells, formula-looking text kept as text, an audit entry."""
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
+from django.http import HttpRequest
 
-from django.http import HttpResponse
-from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from accounts import spreadsheets
 
-from .reports import INT, MONEY, PERCENT, Report
+from .reports import DECIMAL, INT, MONEY, PERCENT, Report
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A text cell starting with one of these could be read as a formula (OWASP ASVS V1.2.10).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
-FORMATS = {MONEY: "#,##0.00", INT: "0", PERCENT: "0.0"}
+KINDS = {
+    MONEY: spreadsheets.MONEY,
+    INT: spreadsheets.INTEGER,
+    PERCENT: spreadsheets.DECIMAL,
+    DECIMAL: spreadsheets.DECIMAL,
+}
 
 
-def cell_value(value):
-    """Return what goes into a cell: numbers as numbers, text guarded against formulas."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+def _getter(index: int):
+    return lambda row: row[index] if index < len(row) else None
 
 
-def report_workbook(report: Report, *, filters_line: str = "") -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(report.title)[:31])
-    bold = Font(bold=True)
-    title = WriteOnlyCell(sheet, value=cell_value(str(report.title)))
-    title.font = bold
-    sheet.append([title])
+def report_response(request: HttpRequest, report: Report, *, filters_line: str = ""):
+    columns = [
+        spreadsheets.Column(str(name), _getter(i), KINDS.get(kind, spreadsheets.TEXT))
+        for i, (name, kind) in enumerate(report.columns)
+    ]
+    rows = [[str(v) if hasattr(v, "__html__") else v for v in row] for row in report.rows]
+    if report.totals:
+        rows.append([str(report.totals[0])] + list(report.totals[1:]))
     if filters_line:
-        sheet.append([cell_value(filters_line)])
-    header = []
-    for name, _kind in report.columns:
-        cell = WriteOnlyCell(sheet, value=cell_value(str(name)))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in list(report.rows) + ([report.totals] if report.totals else []):
-        cells = []
-        for (_name, kind), value in zip(report.columns, row, strict=False):
-            cell = WriteOnlyCell(sheet, value=cell_value(value))
-            if kind in FORMATS and isinstance(value, int | Decimal | float):
-                cell.number_format = FORMATS[kind]
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def report_response(report: Report, *, filters_line: str = "") -> HttpResponse:
-    response = HttpResponse(
-        report_workbook(report, filters_line=filters_line), content_type=XLSX_CONTENT_TYPE
+        rows.append([filters_line])
+    return spreadsheets.export_response(
+        request,
+        what=f"report-{report.slug}",
+        columns=columns,
+        queryset=rows,
+        sheet_title=str(report.title)[:31],
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="report-{report.slug}-{stamp}.xlsx"'
-    return response

@@ -96,7 +96,7 @@ def report_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def report_export(request: HttpRequest, slug: str) -> HttpResponse:
     _form, filters, report = _build(request, slug)
     line = _("Period %(start)s – %(end)s") % {"start": filters.start, "end": filters.end}
-    return report_response(report, filters_line=line)
+    return report_response(request, report, filters_line=line)
 
 
 @login_required
