@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from contracts.models import ContractStatus
 from dashboard import reports
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def frozen():
-    with time_machine.travel(NOW, tick=False):
+    # Labels are compared in English (the source text); the site's default is Chinese.
+    with time_machine.travel(NOW, tick=False), translation.override("en"):
         yield
 
 
