@@ -43,6 +43,8 @@ ZERO = Decimal("0")
 RISK_WINDOW_DAYS = 28
 RISK_RISE = Decimal("0.30")
 RISK_FALL = Decimal("-0.20")
+# The full early-warning list shows at most this many customers, the strongest signals first.
+RISK_LIST_MAX = 300
 
 
 def tier_label(tier: str) -> str:
@@ -865,30 +867,48 @@ def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
             found.setdefault(customer_id, {})["overdue_and_complaint"] = True
     if not found:
         return []
-    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(list(found))
-    result = []
+    # Rank on the facts first, then load only the customers shown (bounded work per page).
+    ranked = []
     for customer_id, facts in found.items():
-        reasons = risk_reasons(
-            last=facts.get("last", ZERO),
-            previous=facts.get("previous", ZERO),
-            dropped_from=facts.get("dropped_from", ""),
-            dropped_to=facts.get("dropped_to", ""),
-            overdue_and_complaint=facts.get("overdue_and_complaint", False),
+        # Cheap arithmetic here; the worded reasons only for the customers shown.
+        moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
+        signals = (
+            (moved_by is not None and (moved_by > RISK_RISE or moved_by < RISK_FALL))
+            + tier_dropped(facts.get("dropped_from", ""), facts.get("dropped_to", ""))
+            + bool(facts.get("overdue_and_complaint"))
         )
-        if reasons and customer_id in by_id:
-            moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
-            result.append(
-                {
-                    "customer": by_id[customer_id],
-                    "reasons": reasons,
-                    "last": facts.get("last"),
-                    "previous": facts.get("previous"),
-                    "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
-                    "weight": len(reasons) * 1000 + abs(moved_by or 0) * 100,
-                }
-            )
-    result.sort(key=lambda r: (-r["weight"], r["customer"].name))
-    return result[:limit] if limit else result
+        if signals:
+            ranked.append((-(signals * 1000 + abs(moved_by or 0) * 100), customer_id, moved_by))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    ranked = [
+        (customer_id, moved_by, found[customer_id], _reasons_of(found[customer_id]))
+        for _w, customer_id, moved_by in ranked[: limit or RISK_LIST_MAX]
+    ]
+    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(
+        [item[0] for item in ranked]
+    )
+    result = [
+        {
+            "customer": by_id[customer_id],
+            "reasons": reasons,
+            "last": facts.get("last"),
+            "previous": facts.get("previous"),
+            "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
+        }
+        for customer_id, moved_by, facts, reasons in ranked
+        if customer_id in by_id
+    ]
+    return result
+
+
+def _reasons_of(facts: dict) -> list[str]:
+    return risk_reasons(
+        last=facts.get("last", ZERO),
+        previous=facts.get("previous", ZERO),
+        dropped_from=facts.get("dropped_from", ""),
+        dropped_to=facts.get("dropped_to", ""),
+        overdue_and_complaint=facts.get("overdue_and_complaint", False),
+    )
 
 
 def risk_report(f: ReportFilters) -> Report:
