@@ -11,7 +11,8 @@ DEMO_PASSWORD ?= demo-pass-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/crm
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run serve migrate demo test test-sqlite test-postgres lint format messages clean
+.PHONY: install run serve migrate demo test test-sqlite test-postgres lint format messages clean \
+	prod-smoke
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,16 +52,23 @@ test: install
 test-sqlite: install
 	$(VENV)/bin/pytest
 
-# The same suite on PostgreSQL with a real Redis broker. Under CI a missing service fails the
-# run; elsewhere it is skipped with a visible message.
+# The same suite on PostgreSQL with a real Redis broker, then the production smoke test. Under
+# CI a missing service fails the run; elsewhere it is skipped with a visible message.
 test-postgres: install
 	@if $(PY) -m tests.services_reachable "$(PG_URL)" "$(REDIS_TEST_URL)"; then \
-		DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(VENV)/bin/pytest; \
+		DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(VENV)/bin/pytest && \
+		$(MAKE) --no-print-directory prod-smoke; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI: PostgreSQL or Redis is not reachable; failing."; exit 1; \
 	else \
 		echo "SKIPPED: PostgreSQL ($(PG_URL)) or Redis ($(REDIS_TEST_URL)) not reachable; only SQLite was tested."; \
 	fi
+
+# The production shape without Docker: gunicorn (2 workers), a Celery worker and beat with the
+# production settings against the local PostgreSQL (database crm_smoke, created and dropped)
+# and Redis (database 14); checks health, log-in, a customer page, beat and a job; stops all.
+prod-smoke: install
+	$(PY) -m tests.prod.smoke
 
 lint: install
 	$(VENV)/bin/ruff check .

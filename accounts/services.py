@@ -108,7 +108,11 @@ def transaction_add(*, customer: Customer, added_by: User, **fields) -> Transact
     _require(permissions.can_edit_customer(added_by, customer))
     record = Transaction(customer=customer, created_by=added_by, **fields)
     record.full_clean()
-    record.save()
+    from contracts.services import transaction_check  # receivables: credit terms, plan facts
+
+    with transaction.atomic():
+        transaction_check(record=record)  # receivables: refuses, or fills in due/paid dates
+        record.save()
     return record
 
 

@@ -50,6 +50,11 @@ CUSTOMER_TABS = [
     ("managers", gettext_lazy("Managers"), None),
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
     ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
+    (  # receivables
+        "receivables",
+        gettext_lazy("Receivables"),
+        "contracts.views.customer_receivables_tab",
+    ),
     ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
     ("history", gettext_lazy("History"), None),
     ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ApprovalRound, ApprovalRule, ApprovalStep, Contract, ContractNumberCounter
+from .models import (
+    ApprovalRound,
+    ApprovalRule,
+    ApprovalStep,
+    Collection,
+    CollectionAllocation,
+    Contract,
+    ContractNumberCounter,
+    CreditOverride,
+    PaymentInstalment,
+)
 
 
 class NoDeleteMixin:
@@ -23,6 +33,7 @@ class ApprovalRuleAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "min_amount",
         "min_discount",
         "customer_tiers",
+        "over_credit_limit",
         "is_active",
     ]
     list_display_links = ["name"]
@@ -101,3 +112,44 @@ class ContractNumberCounterAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["year", "value"]
     search_fields = ["year"]
     readonly_fields = ["year", "value"]
+
+
+# --- Receivables (read-mostly: changes go through the services) ------------------------------
+
+
+@admin.register(PaymentInstalment)
+class PaymentInstalmentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["contract", "sequence", "due_date", "amount"]
+    list_filter = ["contract__status", "due_date"]
+    search_fields = ["contract__number", "contract__customer__name"]
+    autocomplete_fields = ["contract"]
+    date_hierarchy = "due_date"
+
+
+class CollectionAllocationInline(admin.TabularInline):
+    model = CollectionAllocation
+    extra = 0
+    can_delete = False
+    fields = ["instalment", "amount"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Collection)
+class CollectionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["contract", "received_on", "amount", "method", "reference", "confirmed_at"]
+    list_filter = ["method", "received_on", ("confirmed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["contract__number", "contract__customer__name", "reference"]
+    autocomplete_fields = ["contract", "recorded_by", "confirmed_by"]
+    readonly_fields = ["confirmed_by", "confirmed_at"]
+    inlines = [CollectionAllocationInline]
+
+
+@admin.register(CreditOverride)
+class CreditOverrideAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["customer", "max_amount", "approved_by", "approved_at", "used_at"]
+    list_filter = [("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__name", "reason"]
+    autocomplete_fields = ["customer", "approved_by"]

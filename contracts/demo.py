@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from decimal import Decimal
 
@@ -73,6 +74,7 @@ def seed(context) -> None:
                 payment_terms="预付30%，验收后60天内付清余款",
             )
             made += 1
+            set_demo_plan(contract)  # receivables: the plan is drafted with the contract
             if state == "draft":
                 continue
             services.contract_submit(contract=contract, submitted_by=owner)
@@ -110,3 +112,69 @@ def seed(context) -> None:
                 )
     services.contracts_expire(today=today)
     context.stdout.write(f"Contracts: {made} demo contracts.")
+    seed_receivables(context)
+
+
+# Instalments as (share of the amount, position in the term from 0 to 1).
+PLAN_SHAPE = [(Decimal("0.3"), 0.0), (Decimal("0.4"), 0.4), (Decimal("0.3"), 0.8)]
+
+
+def seed_receivables(context) -> None:
+    """Payment plans on the demo contracts, collections on those in force (some late, some
+    partial, some not yet confirmed by finance) and the deliveries of paid instalments."""
+    from accounts.errors import BusinessRuleError
+    from accounts.services import transaction_add
+
+    from .models import Contract, ContractStatus
+
+    finance, today, rng = context.users.get("finance"), context.today, context.rng
+    if finance is None:
+        return
+    collections = 0
+    contracts = Contract.objects.filter(
+        status__in=[ContractStatus.ACTIVE, ContractStatus.EXPIRED]
+    ).select_related("owner", "customer")
+    for contract in contracts.order_by("pk"):
+        for instalment in contract.instalments.order_by("sequence"):
+            if instalment.due_date > today:
+                break
+            late = rng.choice([0, 0, 0, 5, 20, 45])
+            received = min(instalment.due_date + datetime.timedelta(days=late), today)
+            share = rng.choice([Decimal("1"), Decimal("1"), Decimal("1"), Decimal("0.5"), 0])
+            if not share:
+                continue  # unpaid: shows as overdue
+            collection = services.collection_record(
+                contract=contract,
+                recorded_by=contract.owner,
+                received_on=received,
+                amount=(instalment.amount * share).quantize(Decimal("0.01")),
+                method="bank_transfer",
+                reference=f"BK{rng.randint(10**8, 10**9 - 1)}",
+            )
+            collections += 1
+            if rng.random() < 0.85:
+                services.collection_confirm(collection=collection, confirmed_by=finance)
+            # A prepaid customer's instalment not yet confirmed is not delivered (refused).
+            with contextlib.suppress(BusinessRuleError):
+                transaction_add(
+                    customer=contract.customer,
+                    added_by=contract.owner,
+                    date=min(instalment.due_date, today),
+                    amount=instalment.amount,
+                    reference=instalment.code,
+                )
+    context.stdout.write(f"Receivables: {collections} demo collections.")
+
+
+def set_demo_plan(contract) -> None:
+    term = (contract.end_date - contract.start_date).days
+    amounts = [(contract.amount * share).quantize(Decimal("0.01")) for share, _ in PLAN_SHAPE]
+    amounts[-1] = contract.amount - sum(amounts[:-1])
+    rows = [
+        {
+            "due_date": contract.start_date + datetime.timedelta(days=int(term * position)),
+            "amount": amount,
+        }
+        for (_share, position), amount in zip(PLAN_SHAPE, amounts, strict=True)
+    ]
+    services.plan_set(contract=contract, set_by=contract.owner, instalments=rows)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import check_upload
 
-from .models import Contract
+from .models import Collection, Contract, CreditOverride
 from .selectors import draftable_customers
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -101,3 +103,37 @@ class FilingForm(forms.Form):
 
 class TerminateForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- Receivables ---------------------------------------------------------------------------
+
+
+class InstalmentForm(forms.Form):
+    due_date = forms.DateField(label=_("Due date"), widget=DATE_INPUT)
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+InstalmentFormSet = forms.formset_factory(
+    InstalmentForm, extra=0, min_num=1, validate_min=True, max_num=60, validate_max=True
+)
+
+
+class CollectionForm(forms.ModelForm):
+    class Meta:
+        model = Collection
+        fields = ["received_on", "amount", "method", "reference", "note"]
+        widgets = {"received_on": DATE_INPUT}
+
+
+class CreditOverrideForm(forms.ModelForm):
+    class Meta:
+        model = CreditOverride
+        fields = ["max_amount", "reason"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+
+
+# The optional plan on the "new contract" page: empty rows are ignored.
+DraftPlanFormSet = forms.formset_factory(InstalmentForm, extra=4, max_num=24, validate_max=True)

@@ -87,6 +87,16 @@ class ApprovalRule(models.Model):
         blank=True,
         help_text=_("Applies to customers of these tiers, e.g. “A” or “A, B”."),
     )
+    # receivables: credit customers whose open receivables plus this contract pass their
+    # credit limit need this step (evaluated on submission).
+    over_credit_limit = models.BooleanField(
+        _("over the credit limit"),
+        default=False,
+        help_text=_(
+            "Applies when a credit customer's open receivables plus the contract amount exceed "
+            "the customer's credit limit."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     history = HistoricalRecords()
@@ -107,6 +117,7 @@ class ApprovalRule(models.Model):
             min_amount=self.min_amount,
             min_discount=self.min_discount,
             customer_tiers=parse_tiers(self.customer_tiers),
+            over_credit_limit=self.over_credit_limit,
             name=self.name,
             rule_id=self.pk,
         )
@@ -393,3 +404,227 @@ class ApprovalStep(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status in (StepStatus.APPROVED, StepStatus.REJECTED)
+
+
+# --- Receivables (回款): payment plans, collections and their allocation ---------------------
+
+
+class InstalmentState(models.TextChoices):
+    """Computed from the facts (due date, confirmed collections, today); never stored."""
+
+    OPEN = "open", _("Not yet due")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    OVERDUE = "overdue", _("Overdue")
+    PAID = "paid", _("Paid")
+
+
+class AgeingBucket(models.TextChoices):
+    """Days overdue. Due today is not overdue, so the first bucket starts at day 1."""
+
+    DAYS_0_30 = "0-30", _("0–30 days")
+    DAYS_31_60 = "31-60", _("31–60 days")
+    DAYS_61_90 = "61-90", _("61–90 days")
+    DAYS_90_PLUS = "90+", _("Over 90 days")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    ACCEPTANCE_BILL = "acceptance_bill", _("Bank acceptance bill (承兑汇票)")
+    CHEQUE = "cheque", _("Cheque")
+    CASH = "cash", _("Cash")
+    OTHER = "other", _("Other")
+
+
+class PaymentInstalmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PaymentInstalmentQuerySet:
+        """Return the instalments of contracts this user may see."""
+        return self.filter(contract__in=Contract.objects.visible_to(user).values("pk"))
+
+    def with_facts(self, today=None) -> PaymentInstalmentQuerySet:
+        """Annotate paid amount, open amount, paid_on, state, days overdue bucket — in SQL."""
+        from .selectors import annotate_instalment_facts
+
+        return annotate_instalment_facts(self, today=today)
+
+
+class PaymentInstalment(models.Model):
+    """One instalment of a contract's payment plan (付款计划)."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="instalments"
+    )
+    sequence = models.PositiveSmallIntegerField(_("instalment"))
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+    objects = PaymentInstalmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment instalment")
+        verbose_name_plural = _("payment instalments")
+        ordering = ["contract", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "sequence"], name="one_instalment_number"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="instalment_amount_positive",
+                violation_error_message=_("An instalment must be more than zero."),
+            ),
+        ]
+        indexes = [models.Index(fields=["due_date"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return self.contract.get_absolute_url() + "#receivables"
+
+    @property
+    def code(self) -> str:
+        """The reference a delivery transaction of this instalment carries (HT-2026-0001/2)."""
+        return f"{self.contract.number}/{self.sequence}"
+
+
+class CollectionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CollectionQuerySet:
+        return self.filter(contract__in=Contract.objects.visible_to(user).values("pk"))
+
+
+class Collection(models.Model):
+    """A payment received (回款) on a contract; it counts once finance confirms it."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="collections"
+    )
+    received_on = models.DateField(_("received on"))
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    method = models.CharField(
+        _("method"), max_length=20, choices=PaymentMethod, default=PaymentMethod.BANK_TRANSFER
+    )
+    reference = models.CharField(_("bank reference"), max_length=50, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by (finance)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="collection_amount_positive",
+                violation_error_message=_("The amount must be more than zero."),
+            ),
+        ]
+        indexes = [models.Index(fields=["confirmed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} {self.received_on} {self.amount}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class CollectionAllocation(models.Model):
+    """Which instalments a collection pays, and how much of each (earliest due first)."""
+
+    collection = models.ForeignKey(
+        Collection,
+        verbose_name=_("collection"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    instalment = models.ForeignKey(
+        PaymentInstalment,
+        verbose_name=_("instalment"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("collection allocation")
+        verbose_name_plural = _("collection allocations")
+        ordering = ["collection", "instalment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "instalment"], name="one_allocation_per_instalment"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id} → {self.instalment_id}: {self.amount}"
+
+
+class CreditOverrideQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CreditOverrideQuerySet:
+        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+
+
+class CreditOverride(models.Model):
+    """Finance lets one transaction take a credit customer over the credit limit."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="credit_overrides",
+    )
+    max_amount = models.DecimalField(
+        _("up to amount (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    reason = models.TextField(_("reason"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by (finance)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), default=timezone.now)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = CreditOverrideQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("credit limit override")
+        verbose_name_plural = _("credit limit overrides")
+        ordering = ["-approved_at"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ≤ {self.max_amount}"

@@ -93,3 +93,28 @@ def sees_department_list(user) -> bool:
 
 def sees_all_list(user) -> bool:
     return is_admin(user) or is_executive(user) or is_finance(user)
+
+
+# --- Receivables ---------------------------------------------------------------------------
+
+
+def can_manage_plan(user, contract: Contract) -> bool:
+    """The owner, the department's head or an admin sets the payment plan."""
+    return owns(user, contract) or heads_department(user, contract.department_id)
+
+
+def can_record_collection(user, contract: Contract) -> bool:
+    """Who hears of the money first: the owner, the customer's managers, the head, finance."""
+    return (
+        can_manage_plan(user, contract)
+        or is_finance(user)
+        or manages_customer(user, contract.customer)
+    )
+
+
+def can_confirm_collection(user) -> bool:
+    return is_finance(user)
+
+
+def sees_company_receivables(user) -> bool:
+    return sees_all_list(user)

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts import permissions as roles
-from accounts.models import Customer, CustomerStatus
+from accounts.models import Customer, CustomerStatus, Transaction
 
-from .models import ApprovalStep, Contract
+from .models import (
+    AgeingBucket,
+    ApprovalStep,
+    CollectionAllocation,
+    Contract,
+    ContractStatus,
+    InstalmentState,
+    PaymentInstalment,
+)
+from .rules import AGEING_LIMITS, on_time_share
 
 
 def draftable_customers(user) -> QuerySet:
@@ -44,3 +74,177 @@ def contracts_for_scope(user, scope: str) -> QuerySet:
     if scope == "all":
         return visible
     return visible.filter(owner=user)
+
+
+# --- Receivables (回款) ----------------------------------------------------------------------
+# The paid/due facts live here, once: an instalment's due date, the confirmed collections
+# allocated to it, and the date those made it whole (paid_on). States and ageing buckets are
+# derived from them in SQL (annotations), so lists filter and group on them.
+
+# Contracts whose plan is owed: from the signature on (an expired contract is still owed).
+RECEIVABLE_STATUSES = (ContractStatus.SIGNED, ContractStatus.ACTIVE, ContractStatus.EXPIRED)
+# Contracts that count against a credit limit: committed ones.
+EXPOSURE_STATUSES = (ContractStatus.APPROVED, *RECEIVABLE_STATUSES)
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def _confirmed_allocations():
+    return CollectionAllocation.objects.filter(
+        instalment=OuterRef("pk"), collection__confirmed_at__isnull=False
+    ).order_by()
+
+
+def annotate_instalment_facts(queryset: QuerySet, *, today=None) -> QuerySet:
+    """Annotate paid_amount, open_amount, paid_on, state and ageing bucket (all in SQL).
+
+    paid_on: allocations never exceed an instalment, so once the confirmed ones add up to the
+    amount every one of them was needed; the instalment became whole on the latest of their
+    receipt dates.
+    """
+    today = today or timezone.localdate()
+    money = DecimalField(max_digits=14, decimal_places=2)
+    paid = Subquery(
+        _confirmed_allocations().values("instalment").annotate(total=Sum("amount")).values("total"),
+        output_field=money,
+    )
+    last_receipt = Subquery(
+        _confirmed_allocations()
+        .values("instalment")
+        .annotate(last=Max("collection__received_on"))
+        .values("last"),
+        output_field=DateField(),
+    )
+    limits = [(today - datetime.timedelta(days=days), bucket) for days, bucket in AGEING_LIMITS]
+    return queryset.annotate(
+        paid_amount=Coalesce(paid, ZERO, output_field=money),
+    ).annotate(
+        open_amount=ExpressionWrapper(F("amount") - F("paid_amount"), output_field=money),
+        paid_on=Case(When(paid_amount__gte=F("amount"), then=last_receipt), default=None),
+        state=Case(
+            When(paid_amount__gte=F("amount"), then=Value(InstalmentState.PAID)),
+            When(due_date__lt=today, then=Value(InstalmentState.OVERDUE)),
+            When(paid_amount__gt=0, then=Value(InstalmentState.PARTLY_PAID)),
+            default=Value(InstalmentState.OPEN),
+            output_field=CharField(),
+        ),
+        bucket=Case(
+            When(paid_amount__gte=F("amount"), then=Value("")),
+            When(due_date__gte=today, then=Value("")),
+            *[When(due_date__gte=limit, then=Value(bucket)) for limit, bucket in limits],
+            default=Value("90+"),
+            output_field=CharField(),
+        ),
+    )
+
+
+def receivables(user, *, today=None) -> QuerySet:
+    """Return the unpaid instalments of contracts in force this user may see, with facts."""
+    return (
+        PaymentInstalment.objects.visible_to(user)
+        .filter(contract__status__in=RECEIVABLE_STATUSES)
+        .with_facts(today=today)
+        .exclude(state=InstalmentState.PAID)
+        .select_related(
+            "contract",
+            "contract__customer",
+            "contract__owner",
+            "contract__department",
+        )
+        .order_by("due_date", "pk")
+    )
+
+
+def receivables_for_scope(user, scope: str, *, today=None) -> QuerySet:
+    """mine: contracts I own or customers I manage; department: heads'; company: everything."""
+    rows = receivables(user, today=today)
+    if scope == "department":
+        return rows.filter(contract__department__in=roles.headed_department_ids(user))
+    if scope == "company":
+        return rows
+    return rows.filter(
+        Q(contract__owner=user)
+        | Q(contract__customer__primary_manager=user)
+        | Q(contract__customer__assistant_manager=user)
+    )
+
+
+def ageing_summary(rows: QuerySet, *, group_by: str | None = None) -> list[dict]:
+    """Sum the open amount per ageing bucket (and not yet due), optionally per group, in SQL."""
+    money = DecimalField(max_digits=16, decimal_places=2)
+    sums = {
+        "due": Coalesce(Sum("open_amount", filter=Q(bucket="")), ZERO, output_field=money),
+        **{
+            f"b{index}": Coalesce(
+                Sum("open_amount", filter=Q(bucket=bucket)), ZERO, output_field=money
+            )
+            for index, bucket in enumerate(AgeingBucket.values)
+        },
+        "total": Coalesce(Sum("open_amount"), ZERO, output_field=money),
+        "count": Count("pk"),
+    }
+    rows = rows.order_by()
+    if group_by is None:
+        return [rows.aggregate(**sums)]
+    return list(rows.values(group_by).annotate(**sums).order_by(group_by))
+
+
+def instalments_of(contract: Contract, *, today=None) -> QuerySet:
+    return contract.instalments.with_facts(today=today).order_by("sequence")
+
+
+def customer_open_receivables(customer) -> Decimal:
+    """What the customer owes or has committed to: open instalments of committed contracts,
+    committed contracts without a plan at their full amount, and unpaid transactions outside
+    any contract plan."""
+    instalments = PaymentInstalment.objects.filter(
+        contract__customer=customer, contract__status__in=EXPOSURE_STATUSES
+    )
+    open_plans = ageing_summary(instalments.with_facts())[0]["total"]
+    unplanned = Contract.objects.filter(
+        customer=customer, status__in=EXPOSURE_STATUSES, instalments__isnull=True
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    codes = [
+        f"{number}/{sequence}"
+        for number, sequence in instalments.values_list("contract__number", "sequence")
+    ]
+    unpaid = (
+        Transaction.objects.filter(customer=customer, paid_date__isnull=True)
+        .exclude(reference__in=codes)
+        .aggregate(total=Sum("amount"))["total"]
+    ) or Decimal("0")
+    return Decimal(open_plans) + unplanned + unpaid
+
+
+def instalment_by_code(customer, reference: str) -> PaymentInstalment | None:
+    """Return the customer's instalment a transaction reference names (HT-2026-0001/2)."""
+    number, sep, sequence = (reference or "").strip().rpartition("/")
+    if not sep or not sequence.isdigit():
+        return None
+    return (
+        PaymentInstalment.objects.filter(
+            contract__customer=customer, contract__number=number, sequence=int(sequence)
+        )
+        .select_related("contract")
+        .with_facts()
+        .first()
+    )
+
+
+def payment_record_from_receivables(customer, *, start, end) -> Decimal | None:
+    """The DESIGN payment_record over the customer's delivered instalments, from the facts.
+
+    An instalment is delivered when a transaction carries its code; those transactions are what
+    the tier computation reads, with due/paid dates written from these same facts.
+    """
+    instalments = PaymentInstalment.objects.filter(contract__customer=customer).select_related(
+        "contract"
+    )
+    delivered = set(
+        Transaction.objects.filter(customer=customer).values_list("reference", flat=True)
+    )
+    facts = [
+        (row.due_date, row.paid_on)
+        for row in instalments.with_facts()
+        if f"{row.contract.number}/{row.sequence}" in delivered
+    ]
+    return on_time_share(facts, start=start, end=end)

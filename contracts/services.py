@@ -17,28 +17,46 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import DecimalField, F, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import BusinessRuleError
-from accounts.models import Customer, CustomerStatus, User
+from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
 from accounts.permissions import Role, heads_department, require
 from notifications.services import notify, notify_many
 
-from . import permissions
+from . import permissions, selectors
 from .models import (
     ApprovalRound,
     ApprovalRule,
     ApprovalStep,
+    Collection,
+    CollectionAllocation,
     Contract,
     ContractNumberCounter,
     ContractStatus,
+    CreditOverride,
     DeciderRole,
+    InstalmentState,
+    PaymentInstalment,
+    PaymentMethod,
     RoundOutcome,
     StepStatus,
 )
-from .rules import RuleCondition, required_steps
+from .rules import (
+    REMINDER_DAYS_BEFORE,
+    RuleCondition,
+    allocate_in_order,
+    due_reminder,
+    over_credit_limit,
+    plan_mismatch,
+    required_steps,
+)
+
+ZERO_MONEY = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
 
 EDITABLE_FIELDS = (
     "title",
@@ -84,8 +102,13 @@ def _check_fields(contract: Contract) -> None:
     contract.full_clean(exclude=["number"])
 
 
-def contract_create(*, customer: Customer, created_by: User, **fields) -> Contract:
-    """Draft a contract for a customer the user manages; it gets its number at once."""
+def contract_create(
+    *, customer: Customer, created_by: User, instalments: list[dict] | None = None, **fields
+) -> Contract:
+    """Draft a contract for a customer the user manages; it gets its number at once.
+
+    instalments: an optional payment plan drafted with it (see plan_set), all or nothing.
+    """
     require(permissions.can_draft_for(created_by, customer))
     if customer.status not in (CustomerStatus.ACTIVE, CustomerStatus.DORMANT):
         raise BusinessRuleError(_("Contracts can only be drafted for admitted customers."))
@@ -105,6 +128,8 @@ def contract_create(*, customer: Customer, created_by: User, **fields) -> Contra
         contract.number = next_contract_number(timezone.localdate().year)
         contract._change_reason = _("Drafted")
         contract.save()
+        if instalments:  # receivables: the plan drafted with the contract
+            plan_set(contract=contract, set_by=created_by, instalments=instalments)
     return contract
 
 
@@ -164,12 +189,18 @@ def contract_submit(*, contract: Contract, submitted_by: User) -> ApprovalRound:
     if contract.status != ContractStatus.DRAFT:
         raise BusinessRuleError(_("This contract has already been submitted."))
     _check_fields(contract)
+    planned = list(contract.instalments.values_list("amount", flat=True))
+    if planned and plan_mismatch(contract.amount, planned):
+        raise BusinessRuleError(
+            _("The payment plan no longer adds up to the contract amount; correct it first.")
+        )
     tier = contract.customer.tier
     conditions = required_steps(
         active_rule_conditions(),
         amount=contract.amount,
         discount=contract.discount_percent,
         tier=tier,
+        over_credit_limit=contract_over_credit_limit(contract),  # receivables
     )
     if not conditions:
         raise BusinessRuleError(_("No approval rule applies; ask an admin to check the rules."))
@@ -476,3 +507,392 @@ def contracts_hand_over(*, handover) -> int:
         contract.save(update_fields=["owner", "updated_at"])
         count += 1
     return count
+
+
+# --- Receivables (回款) ----------------------------------------------------------------------
+# Choices made where the policy is silent:
+# - A plan belongs to a contract and must add up to its amount. It can be set with the draft
+#   or after approval, and replaced until money or a delivery is recorded against it.
+# - A collection is recorded on a contract and allocated at once to its open instalments,
+#   earliest due first (CollectionAllocation rows, so partial payments stay explicit). A
+#   collection larger than what the contract still owes is refused: the excess belongs to
+#   another contract or is a refund, and finance books those outside the CRM.
+# - Only confirmed collections (finance, exactly once) count as paid.
+# - The transactions are linked to instalments by reference: a delivery recorded for an
+#   instalment carries its code (HT-2026-0001/2). Its due date and paid date are written from
+#   the instalment's facts (never typed), and rewritten when a collection is confirmed, so the
+#   tier score's payment_record and the receivables pages read the same facts.
+# - An instalment that is not delivered yet has no transaction, so it is not in payment_record
+#   (nothing delivered, nothing owed late); it is on the receivables lists all the same.
+# - Prepaid (先款后货) is enforced on deliveries under a plan. A prepaid customer's transaction
+#   outside any plan is not checked: the CRM has no payment to match it with.
+# - A credit customer's exposure: open instalments of approved/signed/active/expired contracts,
+#   such contracts without a plan at full amount, and unpaid transactions outside any plan.
+
+PLAN_STATUSES = (
+    ContractStatus.DRAFT,
+    ContractStatus.APPROVED,
+    ContractStatus.SIGNED,
+    ContractStatus.ACTIVE,
+)
+COLLECTION_STATUSES = (
+    ContractStatus.APPROVED,
+    ContractStatus.SIGNED,
+    ContractStatus.ACTIVE,
+    ContractStatus.EXPIRED,
+)
+
+
+def _lock_contract(contract_id: int) -> None:
+    """Serialise writes to one contract's plan and collections (row lock / SQLite write lock)."""
+    Contract.objects.filter(pk=contract_id).update(updated_at=timezone.now())
+
+
+def plan_set(*, contract: Contract, set_by: User, instalments: list[dict]) -> list:
+    """Set (or replace) a contract's payment plan: instalments with due date and amount."""
+    require(permissions.can_manage_plan(set_by, contract))
+    contract = Contract.objects.select_related("customer").get(pk=contract.pk)
+    if contract.status not in PLAN_STATUSES:
+        raise BusinessRuleError(
+            _("A payment plan can be set on a draft or an approved, signed or active contract.")
+        )
+    if not instalments:
+        raise BusinessRuleError(_("Add at least one instalment."))
+    difference = plan_mismatch(contract.amount, [row["amount"] for row in instalments])
+    if difference:
+        raise BusinessRuleError(
+            _(
+                "The instalments add up to ¥%(total)s but the contract amount is ¥%(amount)s: "
+                "%(direction)s ¥%(difference)s."
+            )
+            % {
+                "total": f"{contract.amount + difference:,.2f}",
+                "amount": f"{contract.amount:,.2f}",
+                "direction": _("remove") if difference > 0 else _("add"),
+                "difference": f"{abs(difference):,.2f}",
+            }
+        )
+    rows = sorted(instalments, key=lambda row: row["due_date"])
+    built = [
+        PaymentInstalment(
+            contract=contract,
+            sequence=position,
+            due_date=row["due_date"],
+            amount=row["amount"],
+            note=(row.get("note") or "").strip(),
+        )
+        for position, row in enumerate(rows, start=1)
+    ]
+    for instalment in built:
+        instalment.full_clean(exclude=["contract", "sequence"])
+    with transaction.atomic():
+        _lock_contract(contract.pk)
+        existing = PaymentInstalment.objects.filter(contract=contract)
+        if CollectionAllocation.objects.filter(instalment__contract=contract).exists():
+            raise BusinessRuleError(
+                _("Collections are recorded against this plan; it can no longer be replaced.")
+            )
+        codes = [f"{contract.number}/{n}" for n in existing.values_list("sequence", flat=True)]
+        if Transaction.objects.filter(customer=contract.customer_id, reference__in=codes).exists():
+            raise BusinessRuleError(
+                _("Deliveries are recorded against this plan; it can no longer be replaced.")
+            )
+        # No money and no delivery hangs off the old plan yet: replacing it is editing a draft.
+        # Its rows stay in the history (simple_history records the deletion).
+        for old in existing:
+            old._change_reason = _("Plan replaced")
+            old.delete()
+        for instalment in built:
+            instalment._change_reason = _("Plan set")
+            instalment.save()
+        _record(contract, _("Payment plan set (%(count)d instalments)") % {"count": len(built)})
+    return built
+
+
+def collection_record(
+    *,
+    contract: Contract,
+    recorded_by: User,
+    received_on: datetime.date,
+    amount,
+    method: str = PaymentMethod.BANK_TRANSFER,
+    reference: str = "",
+    note: str = "",
+) -> Collection:
+    """Record a payment received on a contract and allocate it to its open instalments."""
+    require(permissions.can_record_collection(recorded_by, contract))
+    contract = Contract.objects.select_related("customer").get(pk=contract.pk)
+    if contract.status not in COLLECTION_STATUSES:
+        raise BusinessRuleError(_("Collections are recorded on approved or signed contracts."))
+    if received_on > timezone.localdate():
+        raise BusinessRuleError(_("The date received cannot be in the future."))
+    collection = Collection(
+        contract=contract,
+        received_on=received_on,
+        amount=amount,
+        method=method,
+        reference=reference.strip(),
+        note=note.strip(),
+        recorded_by=recorded_by,
+    )
+    collection.full_clean()
+    with transaction.atomic():
+        _lock_contract(contract.pk)
+        # Pending collections reserve their share too, so two entries cannot pay one instalment.
+        open_balances = [
+            (row.pk, row.amount - row.allocated)
+            for row in contract.instalments.annotate(
+                allocated=Coalesce(Sum("allocations__amount"), ZERO_MONEY)
+            ).order_by("due_date", "sequence")
+        ]
+        if not open_balances:
+            raise BusinessRuleError(_("Set the contract's payment plan before recording money."))
+        allocations, left = allocate_in_order(collection.amount, open_balances)
+        if left > 0:
+            still_open = collection.amount - left
+            raise BusinessRuleError(
+                _(
+                    "This payment is ¥%(excess)s more than the ¥%(open)s still open on the "
+                    "contract. Record only what this contract is owed."
+                )
+                % {"excess": f"{left:,.2f}", "open": f"{still_open:,.2f}"}
+            )
+        collection._change_reason = _("Recorded")
+        collection.save()
+        CollectionAllocation.objects.bulk_create(
+            CollectionAllocation(collection=collection, instalment_id=pk, amount=share)
+            for pk, share in allocations
+        )
+        notify_many(
+            User.objects.filter(is_active=True, groups__name=Role.FINANCE).distinct(),
+            message=_("A payment of ¥%(amount)s on contract %(number)s awaits your confirmation.")
+            % {"amount": f"{collection.amount:,.2f}", "number": contract.number},
+            link=reverse("contracts:receivables_unconfirmed"),
+        )
+    return collection
+
+
+def collection_confirm(*, collection: Collection, confirmed_by: User) -> Collection:
+    """Finance confirms a collection, exactly once; the paid facts then count."""
+    require(permissions.can_confirm_collection(confirmed_by))
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Collection.objects.filter(pk=collection.pk, confirmed_at__isnull=True).update(
+            confirmed_at=now, confirmed_by=confirmed_by
+        )
+        if claimed != 1:
+            raise BusinessRuleError(_("This collection has already been confirmed."))
+        collection = Collection.objects.select_related("contract", "contract__owner").get(
+            pk=collection.pk
+        )
+        collection._change_reason = _("Confirmed by finance")
+        collection.save(update_fields=["confirmed_at"])
+        instalment_ids = list(collection.allocations.values_list("instalment_id", flat=True))
+        transactions_sync(instalment_ids=instalment_ids)
+        notify(
+            recipient=collection.contract.owner,
+            message=_("Finance confirmed ¥%(amount)s received on contract %(number)s.")
+            % {"amount": f"{collection.amount:,.2f}", "number": collection.contract.number},
+            link=collection.contract.get_absolute_url(),
+        )
+    return collection
+
+
+def transactions_sync(*, instalment_ids) -> int:
+    """Write the instalments' due date and paid date onto their delivery transactions."""
+    count = 0
+    rows = PaymentInstalment.objects.filter(pk__in=list(instalment_ids)).select_related("contract")
+    for row in rows.with_facts():
+        count += Transaction.objects.filter(
+            customer_id=row.contract.customer_id, reference=row.code
+        ).update(due_date=row.due_date, paid_date=row.paid_on)
+    return count
+
+
+# --- Credit terms: the check accounts.services.transaction_add calls ------------------------
+
+
+def transaction_check(*, record: Transaction) -> None:
+    """Apply the credit terms to a transaction about to be recorded; fill in instalment facts.
+
+    - A delivery naming an instalment (reference HT-2026-0001/2) takes its due date and paid
+      date from the instalment; one delivery per instalment. For a prepaid customer (先款后货)
+      the instalment must be paid by confirmed collections first.
+    - A credit customer's transaction outside any plan that takes open receivables over the
+      credit limit is refused unless finance granted an override; it is used up here.
+    """
+    customer = record.customer
+    instalment = selectors.instalment_by_code(customer, record.reference)
+    if instalment is not None:
+        if Transaction.objects.filter(customer=customer, reference=instalment.code).exists():
+            raise BusinessRuleError(
+                _("A delivery is already recorded for instalment %(code)s.")
+                % {"code": instalment.code}
+            )
+        if (
+            customer.credit_terms == CreditTerms.PREPAID
+            and instalment.state != InstalmentState.PAID
+        ):
+            raise BusinessRuleError(
+                _(
+                    "%(customer)s pays before delivery (先款后货): instalment %(code)s must be "
+                    "paid and confirmed by finance before the delivery is recorded."
+                )
+                % {"customer": customer.name, "code": instalment.code}
+            )
+        if instalment.due_date < record.date:
+            # accounts keeps due date ≥ transaction date: the sale is dated no later than the
+            # instalment's due date, which is what the payment record is measured against.
+            record.date = instalment.due_date
+        record.due_date = instalment.due_date
+        record.paid_date = instalment.paid_on
+        return
+    if customer.credit_terms != CreditTerms.CREDIT or record.paid_date is not None:
+        return
+    open_receivables = selectors.customer_open_receivables(customer)
+    if not over_credit_limit(
+        credit_terms=customer.credit_terms,
+        credit_limit=customer.credit_limit,
+        open_receivables=open_receivables,
+        amount=record.amount,
+    ):
+        return
+    override = (
+        CreditOverride.objects.filter(
+            customer=customer, used_at__isnull=True, max_amount__gte=record.amount
+        )
+        .order_by("approved_at")
+        .first()
+    )
+    if override is not None and (
+        CreditOverride.objects.filter(pk=override.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        == 1
+    ):
+        return
+    raise BusinessRuleError(
+        _(
+            "This takes %(customer)s's open receivables to ¥%(total)s, over the credit limit of "
+            "¥%(limit)s. Finance must approve an override first."
+        )
+        % {
+            "customer": customer.name,
+            "total": f"{open_receivables + record.amount:,.2f}",
+            "limit": f"{customer.credit_limit:,.2f}",
+        }
+    )
+
+
+def credit_override_grant(
+    *, customer: Customer, granted_by: User, max_amount, reason: str
+) -> CreditOverride:
+    """Finance lets one transaction of up to max_amount go over the customer's credit limit."""
+    require(permissions.can_confirm_collection(granted_by))
+    if not reason.strip():
+        raise BusinessRuleError(_("Give a reason for the override."))
+    override = CreditOverride(
+        customer=customer, max_amount=max_amount, reason=reason.strip(), approved_by=granted_by
+    )
+    override.full_clean()
+    override._change_reason = _("Granted")
+    override.save()
+    return override
+
+
+def contract_over_credit_limit(contract: Contract) -> bool:
+    """Whether submitting this contract takes the customer over the credit limit."""
+    customer = contract.customer
+    if customer.credit_terms != CreditTerms.CREDIT:
+        return False
+    return over_credit_limit(
+        credit_terms=customer.credit_terms,
+        credit_limit=customer.credit_limit,
+        open_receivables=selectors.customer_open_receivables(customer),
+        amount=contract.amount,
+    )
+
+
+# --- Reminders -----------------------------------------------------------------------------
+
+
+def receivables_send_reminders(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Remind owners 7 days before and on each due date; on Mondays send each head one digest
+    of the department's overdue instalments. Each reminder once (dedup keys)."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=REMINDER_DAYS_BEFORE)
+    due = (
+        PaymentInstalment.objects.filter(
+            contract__status__in=selectors.RECEIVABLE_STATUSES,
+            due_date__gte=today,
+            due_date__lte=horizon,
+        )
+        .with_facts(today=today)
+        .exclude(state=InstalmentState.PAID)
+        .select_related("contract", "contract__owner", "contract__customer__primary_manager")
+        .order_by("pk")
+    )
+    sent = {"due": 0, "digests": 0}
+    for row in due.iterator(chunk_size=500):
+        kind = due_reminder((row.due_date - today).days)
+        if kind is None:
+            continue
+        values = {
+            "code": row.code,
+            "customer": row.contract.customer.name,
+            "amount": f"{row.open_amount:,.2f}",
+            "due": row.due_date.isoformat(),
+        }
+        message = (
+            _("Instalment %(code)s of %(customer)s (¥%(amount)s open) is due today.")
+            if kind == 0
+            else _("Instalment %(code)s of %(customer)s (¥%(amount)s open) is due on %(due)s.")
+        ) % values
+        owner = row.contract.owner
+        # An owner who has left: the customer's manager follows the money up instead.
+        recipient = owner if owner.is_active else row.contract.customer.primary_manager
+        notification = notify(
+            recipient=recipient,
+            message=message,
+            link=row.get_absolute_url(),
+            dedup_key=f"receivable-due:{row.pk}:{kind}",
+        )
+        sent["due"] += notification is not None
+    if today.weekday() == 0:
+        sent["digests"] = _send_overdue_digests(today)
+    return sent
+
+
+def _send_overdue_digests(today: datetime.date) -> int:
+    overdue = (
+        PaymentInstalment.objects.filter(
+            contract__status__in=selectors.RECEIVABLE_STATUSES, due_date__lt=today
+        )
+        .with_facts(today=today)
+        .exclude(state=InstalmentState.PAID)
+    )
+    summary = selectors.ageing_summary(overdue, group_by="contract__department")
+    departments = Department.objects.in_bulk([row["contract__department"] for row in summary])
+    year, week, _weekday = today.isocalendar()
+    sent = 0
+    for row in summary:
+        department = departments[row["contract__department"]]
+        if department.head is None:
+            continue
+        notification = notify(
+            recipient=department.head,
+            message=_(
+                "Overdue receivables of %(department)s: %(count)d instalments, ¥%(total)s "
+                "(over 90 days: ¥%(old)s)."
+            )
+            % {
+                "department": department.name,
+                "count": row["count"],
+                "total": f"{row['total']:,.2f}",
+                "old": f"{row['b3']:,.2f}",
+            },
+            link=reverse("contracts:receivables_department") + "?state=overdue",
+            dedup_key=f"receivables-overdue:{department.pk}:{year}-W{week:02d}",
+        )
+        sent += notification is not None
+    return sent

@@ -17,4 +17,51 @@ urlpatterns = [
     path("<int:pk>/file/", views.contract_file, name="file"),
     path("<int:pk>/terminate/", views.contract_terminate, name="terminate"),
     path("<int:pk>/download/<str:kind>/", views.contract_download, name="download"),
+    # receivables (回款)
+    path("<int:pk>/plan/", views.plan_edit, name="plan"),
+    path("<int:pk>/collections/new/", views.collection_add, name="collection_add"),
+    path("receivables/", views.ReceivableListView.as_view(scope="mine"), name="receivables"),
+    path(
+        "receivables/department/",
+        views.ReceivableListView.as_view(scope="department"),
+        name="receivables_department",
+    ),
+    path(
+        "receivables/company/",
+        views.ReceivableListView.as_view(scope="company"),
+        name="receivables_company",
+    ),
+    path(
+        "receivables/export.xlsx",
+        views.receivables_export,
+        {"scope": "mine"},
+        name="receivables_export",
+    ),
+    path(
+        "receivables/department/export.xlsx",
+        views.receivables_export,
+        {"scope": "department"},
+        name="receivables_department_export",
+    ),
+    path(
+        "receivables/company/export.xlsx",
+        views.receivables_export,
+        {"scope": "company"},
+        name="receivables_company_export",
+    ),
+    path(
+        "receivables/unconfirmed/",
+        views.unconfirmed_collections,
+        name="receivables_unconfirmed",
+    ),
+    path(
+        "receivables/collections/<int:pk>/confirm/",
+        views.collection_confirm,
+        name="collection_confirm",
+    ),
+    path(
+        "receivables/customers/<int:pk>/credit-override/",
+        views.credit_override_add,
+        name="credit_override",
+    ),
 ]

@@ -1,25 +1,48 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
+from accounts import spreadsheets as sheets
 from accounts.errors import BusinessRuleError
-from accounts.models import User
+from accounts.models import Customer, Department, User
 from accounts.permissions import require
 
 from . import permissions, selectors, services
-from .filters import ContractFilter
-from .forms import ContractForm, DecisionForm, FilingForm, SignForm, TerminateForm
-from .models import ApprovalStep, Contract, ContractStatus
+from .filters import ContractFilter, ReceivableFilter
+from .forms import (
+    CollectionForm,
+    ContractForm,
+    CreditOverrideForm,
+    DecisionForm,
+    DraftPlanFormSet,
+    FilingForm,
+    InstalmentFormSet,
+    SignForm,
+    TerminateForm,
+)
+from .models import (
+    AgeingBucket,
+    ApprovalStep,
+    Collection,
+    Contract,
+    ContractStatus,
+    InstalmentState,
+    PaymentInstalment,
+)
 from .services import StepAlreadyDecided
 
 SCOPES = {
@@ -98,13 +121,20 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
+    # receivables: an optional payment plan drafted with the contract.
+    plan_posted = request.method == "POST" and "plan-TOTAL_FORMS" in request.POST
+    plan_formset = DraftPlanFormSet(request.POST if plan_posted else None, prefix="plan")
+    plan_valid = not plan_posted or plan_formset.is_valid()
+    if request.method == "POST" and form.is_valid() and plan_valid:
         data = dict(form.cleaned_data)
         customer = data.pop("customer")
         if not data.get("text_document"):
             data.pop("text_document", None)
+        rows = [row for row in plan_formset.cleaned_data if row] if plan_posted else []
         try:
-            contract = services.contract_create(customer=customer, created_by=request.user, **data)
+            contract = services.contract_create(
+                customer=customer, created_by=request.user, instalments=rows or None, **data
+            )
         except (ValidationError, BusinessRuleError) as error:
             _form_errors(form, error)
         else:
@@ -112,7 +142,9 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 request, _("Contract %(number)s drafted.") % {"number": contract.number}
             )
             return redirect(contract)
-    return render(request, "contracts/contract_form.html", {"form": form})
+    return render(
+        request, "contracts/contract_form.html", {"form": form, "plan_formset": plan_formset}
+    )
 
 
 @login_required
@@ -210,6 +242,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_terminate": contract.status in (ContractStatus.SIGNED, ContractStatus.ACTIVE)
         and permissions.can_terminate(user, contract),
         "history": _history_rows(contract),
+        **receivables_context(user, contract),
     }
     return render(request, "contracts/contract_detail.html", context)
 
@@ -359,3 +392,244 @@ def customer_tab(request: HttpRequest, customer) -> tuple[dict, str]:
         "can_draft_here": permissions.can_draft_for(request.user, customer),
     }
     return context, "contracts/partials/customer_tab_contracts.html"
+
+
+# --- Receivables (回款) ----------------------------------------------------------------------
+
+RECEIVABLE_SCOPES = {
+    "mine": gettext_lazy("My receivables"),
+    "department": gettext_lazy("Department"),
+    "company": gettext_lazy("Company"),
+}
+
+
+def receivable_scopes(user) -> list[tuple[str, str]]:
+    scopes = ["mine"]
+    if permissions.sees_department_list(user):
+        scopes.append("department")
+    if permissions.sees_company_receivables(user):
+        scopes.append("company")
+    return [(name, RECEIVABLE_SCOPES[name]) for name in scopes]
+
+
+def receivables_context(user, contract: Contract) -> dict:
+    """The receivables section of the contract page."""
+    instalments = list(selectors.instalments_of(contract))
+    return {
+        "instalments": instalments,
+        "plan_total": sum((row.amount for row in instalments), Decimal("0")),
+        "open_total": sum((row.open_amount for row in instalments), Decimal("0")),
+        "collections": contract.collections.select_related("recorded_by", "confirmed_by")[:50],
+        "can_plan": contract.status in services.PLAN_STATUSES
+        and not any(row.paid_amount for row in instalments)
+        and permissions.can_manage_plan(user, contract),
+        "can_collect": bool(instalments)
+        and contract.status in services.COLLECTION_STATUSES
+        and permissions.can_record_collection(user, contract),
+        "can_confirm": permissions.can_confirm_collection(user),
+    }
+
+
+class ReceivableListView(LoginRequiredMixin, FilterView):
+    """Open instalments with their ageing, per manager (mine), department or company."""
+
+    filterset_class = ReceivableFilter
+    template_name = "contracts/receivable_list.html"
+    context_object_name = "instalments"
+    paginate_by = 25
+    scope = "mine"
+
+    def get_queryset(self):
+        if self.scope not in dict(receivable_scopes(self.request.user)):
+            raise Http404
+        return selectors.receivables_for_scope(self.request.user, self.scope)
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["owners"] = User.objects.filter(
+            pk__in=Contract.objects.visible_to(self.request.user).values("owner")
+        )
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = self.object_list
+        group = {"mine": None, "department": "contract__owner", "company": "contract__department"}
+        group_by = group[self.scope]
+        context.update(
+            scope=self.scope,
+            scopes=receivable_scopes(self.request.user),
+            scope_label=RECEIVABLE_SCOPES[self.scope],
+            total=selectors.ageing_summary(rows)[0],
+            buckets=AgeingBucket.choices,
+            export_url_name={
+                "mine": "contracts:receivables_export",
+                "department": "contracts:receivables_department_export",
+                "company": "contracts:receivables_company_export",
+            }[self.scope],
+        )
+        if group_by:
+            groups = selectors.ageing_summary(rows, group_by=group_by)
+            model = User if group_by == "contract__owner" else Department
+            names = model.objects.in_bulk([row[group_by] for row in groups])
+            for row in groups:
+                row["name"] = names.get(row[group_by])
+            context["groups"] = groups
+        return context
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = get_contract_for_user(request, pk)
+    require(permissions.can_manage_plan(request.user, contract))
+    initial = [
+        {"due_date": row.due_date, "amount": row.amount, "note": row.note}
+        for row in contract.instalments.order_by("sequence")
+    ] or [{"amount": contract.amount}]
+    rows = request.GET.get("rows", "")
+    if rows.isdigit() and len(initial) < int(rows) <= 24:
+        initial += [{}] * (int(rows) - len(initial))
+    formset = InstalmentFormSet(request.POST or None, initial=initial, prefix="plan")
+    if request.method == "POST" and formset.is_valid():
+        rows = [form.cleaned_data for form in formset if form.cleaned_data]
+        try:
+            services.plan_set(contract=contract, set_by=request.user, instalments=rows)
+        except (ValidationError, BusinessRuleError) as error:
+            formset._non_form_errors = formset.error_class(
+                error.messages if isinstance(error, ValidationError) else [error.message]
+            )
+        else:
+            messages.success(request, _("Payment plan saved."))
+            return redirect(contract.get_absolute_url() + "#receivables")
+    return render(request, "contracts/plan_form.html", {"formset": formset, "contract": contract})
+
+
+@login_required
+def collection_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action_form(
+        request,
+        pk,
+        allowed=permissions.can_record_collection,
+        form_class=CollectionForm,
+        title=_("Record a payment received"),
+        run=lambda contract, data: services.collection_record(
+            contract=contract, recorded_by=request.user, **data
+        ),
+        success=_("Payment recorded; finance has been asked to confirm it."),
+    )
+
+
+@login_required
+def unconfirmed_collections(request: HttpRequest) -> HttpResponse:
+    require(permissions.can_confirm_collection(request.user))
+    collections = (
+        Collection.objects.visible_to(request.user)
+        .filter(confirmed_at__isnull=True)
+        .select_related("contract", "contract__customer", "recorded_by")
+        .order_by("received_on", "pk")
+    )
+    page = Paginator(collections, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contracts/collection_list.html",
+        {"page_obj": page, "collections": page.object_list, "paginator": page.paginator},
+    )
+
+
+@login_required
+@require_POST
+def collection_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    collection = get_object_or_404(
+        Collection.objects.visible_to(request.user).select_related("contract"), pk=pk
+    )
+    require(permissions.can_confirm_collection(request.user))
+    try:
+        services.collection_confirm(collection=collection, confirmed_by=request.user)
+    except BusinessRuleError as error:
+        messages.warning(request, error.message)
+    else:
+        messages.success(request, _("Collection confirmed."))
+    return redirect(request.POST.get("next") or collection.contract.get_absolute_url())
+
+
+@login_required
+def credit_override_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    require(permissions.can_confirm_collection(request.user))
+    form = CreditOverrideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.credit_override_grant(
+                customer=customer, granted_by=request.user, **form.cleaned_data
+            )
+        except (ValidationError, BusinessRuleError) as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Override granted for one transaction."))
+            return redirect(customer.get_absolute_url() + "?tab=receivables")
+    return render(
+        request,
+        "contracts/credit_override_form.html",
+        {"form": form, "customer": customer},
+    )
+
+
+def customer_receivables_tab(request: HttpRequest, customer) -> tuple[dict, str]:
+    """The customer page's "Receivables" tab."""
+    rows = (
+        PaymentInstalment.objects.visible_to(request.user)
+        .filter(contract__customer=customer, contract__status__in=selectors.RECEIVABLE_STATUSES)
+        .with_facts()
+        .select_related("contract")
+        .order_by("due_date", "pk")
+    )
+    window_end = timezone.localdate()
+    context = {
+        "instalments": rows[:100],
+        "total": selectors.ageing_summary(rows.exclude(state=InstalmentState.PAID))[0],
+        "buckets": AgeingBucket.choices,
+        "open_receivables": selectors.customer_open_receivables(customer),
+        "payment_record": selectors.payment_record_from_receivables(
+            customer, start=window_end.replace(year=window_end.year - 1), end=window_end
+        ),
+        "overrides": customer.credit_overrides.filter(used_at__isnull=True)[:10],
+        "can_override": permissions.can_confirm_collection(request.user),
+    }
+    return context, "contracts/partials/customer_tab_receivables.html"
+
+
+@login_required
+def receivables_export(request: HttpRequest, scope: str) -> HttpResponse:
+    """The receivables list, with the same filters, as an Excel file (streamed)."""
+    if scope not in dict(receivable_scopes(request.user)):
+        raise Http404
+    rows = selectors.receivables_for_scope(request.user, scope)
+    filterset = ReceivableFilter(
+        request.GET,
+        queryset=rows,
+        owners=User.objects.filter(
+            pk__in=Contract.objects.visible_to(request.user).values("owner")
+        ),
+    )
+    queryset = filterset.qs if filterset.is_valid() else rows.none()
+    column = sheets.Column
+    columns = [
+        column(_("Contract"), "contract.number", width=16),
+        column(_("Instalment"), "sequence", sheets.INTEGER),
+        column(_("Customer"), "contract.customer.name", width=30),
+        column(_("Due date"), "due_date", sheets.DATE),
+        column(_("Amount"), "amount", sheets.MONEY),
+        column(_("Paid"), "paid_amount", sheets.MONEY),
+        column(_("Open"), "open_amount", sheets.MONEY),
+        column(_("State"), "state", choices=InstalmentState.choices),
+        column(_("Days overdue"), "bucket", choices=AgeingBucket.choices),
+        column(_("Owner"), "contract.owner.username"),
+        column(_("Department"), "contract.department.name"),
+    ]
+    return sheets.export_response(
+        request,
+        what=f"receivables-{scope}",
+        columns=columns,
+        queryset=queryset,
+        sheet_title=_("Receivables"),
+    )

@@ -1,14 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from accounts import permissions
 
+from . import services
 from .exports import report_response
 from .forms import ReportFilterForm, default_start
 from .reports import REPORTS, ReportFilters, movement_customers
@@ -21,15 +22,22 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/home.html", home_context(request.user))
 
 
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Report whether the database answers; says nothing about configuration."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        ok = True
-    except Exception:
-        ok = False
-    return JsonResponse({"database": "ok" if ok else "down"}, status=200 if ok else 503)
+    """Report whether the database and the broker answer; says nothing about configuration.
+
+    200 when both are reachable, 503 otherwise. The age of beat's last heartbeat is shown for
+    monitoring but does not change the status (beat may legitimately be restarting).
+    """
+    database = services.database_ok()
+    broker = services.broker_ok()
+    body = {"database": "ok" if database else "down", "broker": "ok" if broker else "down"}
+    if database:
+        try:
+            body["beat_age_seconds"] = services.heartbeat_age_seconds()
+        except Exception:  # e.g. before the first migration
+            body["beat_age_seconds"] = None
+    return JsonResponse(body, status=200 if database and broker else 503)
 
 
 # --- reports -------------------------------------------------------------------------------

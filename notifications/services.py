@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from .models import Notification
@@ -67,6 +67,52 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
+
+
+# A claim older than this is taken to belong to a job that died before it finished.
+PENDING_CLAIM_SECONDS = 300
+
+
+def pending_tasks_resend(*, limit: int = 500) -> int:
+    """Re-send jobs recorded while the broker was down; return how many reached the broker.
+
+    Each row is claimed with a conditional UPDATE, so two runs at once never send one job
+    twice; a row is deleted only after its message reached the broker. Stops at the first
+    broker fault and leaves the rest for the next run.
+    """
+    from datetime import timedelta
+
+    from config.celery import BROKER_ERRORS, SEND_RETRY_POLICY, app
+
+    from .models import PendingTask
+
+    sent = 0
+    for pending in PendingTask.objects.order_by("created_at", "id")[:limit]:
+        now = timezone.now()
+        stale = now - timedelta(seconds=PENDING_CLAIM_SECONDS)
+        claimed = (
+            PendingTask.objects.filter(pk=pending.pk)
+            .filter(models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=stale))
+            .update(claimed_at=now, attempts=models.F("attempts") + 1)
+        )
+        if claimed != 1:
+            continue
+        try:
+            app.send_task(
+                pending.task_name,
+                args=pending.args,
+                kwargs=pending.kwargs,
+                retry_policy=SEND_RETRY_POLICY,
+            )
+        except BROKER_ERRORS as error:
+            PendingTask.objects.filter(pk=pending.pk).update(
+                claimed_at=None, last_error=str(error)[:500]
+            )
+            logger.warning("Broker still unreachable; pending jobs kept for the next run")
+            break
+        PendingTask.objects.filter(pk=pending.pk).delete()
+        sent += 1
+    return sent
 
 
 def notify_bulk(items: Iterable[dict], *, email: bool = True) -> list[Notification]:

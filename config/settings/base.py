@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -29,6 +30,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "bootstrap",
+    "axes",
+    "csp",
     "accounts",
     "notifications",
     "tiers",
@@ -40,15 +43,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,6 +92,10 @@ def database_from_env() -> dict:
         }
     else:
         db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+        # Fail fast when the server is unreachable (healthz answers within a few seconds).
+        db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+        )
         db["CONN_HEALTH_CHECKS"] = True
     return db
 
@@ -99,6 +110,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -111,7 +127,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -154,6 +170,22 @@ else:
     }
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+# Jobs under faults (PITFALLS.md): a message is acknowledged only after its task finished, a
+# worker killed mid-task puts it back, and each worker takes one message at a time. Every job
+# must therefore be idempotent. The Redis visibility timeout must exceed the longest job and any
+# countdown; a job that outlives it is delivered a second time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A separate queue name lets tests (and several deployments on one Redis) keep apart.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_TASK_TIME_LIMIT + 10 * 60
+    CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
+    CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"] = 5
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
@@ -179,6 +211,11 @@ CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",
     "schedule": crontab(hour=6, minute=45),
 }
+# receivables: due reminders (7 days before, on the day) daily; the heads' digest on Mondays.
+CELERY_BEAT_SCHEDULE["receivables-daily"] = {
+    "task": "contracts.tasks.receivables_send_reminders_task",
+    "schedule": crontab(hour=7, minute=0),
+}
 # complaints: mark missed deadlines, escalate once, remind follow-ups, every 15 minutes.
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.complaint_check_deadlines_task",
@@ -202,4 +239,53 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Security settings that hold in every environment; production.py adds the HTTPS-only ones.
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else from our own
+# origin only; no inline script or style, no outside origin. Bootstrap's CSS draws its icons
+# (select arrows, close buttons) as data: SVG images, hence "data:" for images only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+REFERRER_POLICY = "same-origin"
+
+# Log-in throttling (django-axes): 5 failures for one username from one IP lock that pair for
+# an hour; an admin unlocks earlier by deleting the access attempt in Django admin (or
+# `manage.py axes_reset_username USER`). A successful log-in clears the failures.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Sessions end after SESSION_COOKIE_AGE of inactivity: IdleSessionMiddleware renews the expiry
+# at most once a minute (instead of SESSION_SAVE_EVERY_REQUEST's write on every request).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 60 * 60)
+SESSION_RENEW_INTERVAL = 60
+SESSION_COOKIE_HTTPONLY = True
+
+# Beat's heartbeat: a cheap job that records when the schedule last reached a worker, which
+# /healthz reports as an age. The interval is shortened by `make prod-smoke`.
+CELERY_BEAT_SCHEDULE["heartbeat"] = {
+    "task": "dashboard.tasks.heartbeat_task",
+    "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
+}
+# Jobs whose sending failed because the broker was down are re-sent by this one.
+CELERY_BEAT_SCHEDULE["resend-pending-tasks"] = {
+    "task": "notifications.tasks.pending_tasks_resend_task",
+    "schedule": env.float("CELERY_RESEND_SECONDS", default=60.0),
 }

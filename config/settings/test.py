@@ -1,5 +1,7 @@
 """Test settings: fast hashing, in-memory mail, tasks run eagerly unless a test says otherwise."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -16,8 +18,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 LANGUAGE_CODE = "zh-hans"
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True
+# Tests log in with client.force_login()/client.login(), which pass no request to
+# authenticate(); django-axes is switched on by the tests that check the lockout.
+AXES_ENABLED = False
 
 # A file, not SQLite's shared in-memory database: concurrency tests need real locking with
 # the busy timeout, which shared-cache in-memory databases do not honour.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test run, so that two runs in one checkout never share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
+    }

@@ -39,8 +39,13 @@ def a_customer(manager):
 
 
 def test_default_rules_are_installed_by_the_migration():
-    rules = list(ApprovalRule.objects.values_list("order", "decider_role"))
-    assert rules == [(1, "department_head"), (2, "finance"), (3, "executive")]
+    rules = list(ApprovalRule.objects.values_list("order", "decider_role", "over_credit_limit"))
+    assert rules == [
+        (1, "department_head", False),
+        (2, "finance", False),
+        (2, "finance", True),  # receivables: the credit-limit step
+        (3, "executive", False),
+    ]
 
 
 @time_machine.travel(datetime.datetime(2026, 3, 1, 10, tzinfo=datetime.UTC))
