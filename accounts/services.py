@@ -675,13 +675,14 @@ def _move_open_work(handover: Handover) -> None:
 
     Each app that keeps open work assigned to a person adds its own service call here.
     """
+    from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
+
+    contracts_hand_over(handover=handover)
+
     from visits.services import visits_handover  # visits app
 
     visits_handover(handover=handover)
 
-    from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
-
-    contracts_hand_over(handover=handover)
     from complaints.services import complaints_move_for_handover  # complaints: open ones
 
     complaints_move_for_handover(handover=handover)

@@ -48,8 +48,8 @@ CUSTOMER_TABS = [
     ("transactions", gettext_lazy("Transactions"), None),
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
-    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
     ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
+    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
     (  # receivables
         "receivables",
         gettext_lazy("Receivables"),

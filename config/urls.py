@@ -26,6 +26,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("contracts/", include("contracts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("reports/", include("dashboard.urls")),  # dashboard: reports
     path("admin/", admin.site.urls),
 ]
 

@@ -1,29 +1,25 @@
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from accounts.models import Customer
-from accounts.selectors import pool_returning_soon
-from notifications.models import Notification
+from accounts import permissions
 
 from . import services
+from .exports import report_response
+from .forms import ReportFilterForm, default_start
+from .reports import REPORTS, ReportFilters, movement_customers
+from .selectors import home_context
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    customers = Customer.objects.visible_to(request.user)
-    by_status = dict(customers.values_list("status").annotate(n=Count("pk")).order_by())
-    by_tier = dict(customers.values_list("tier").annotate(n=Count("pk")).order_by())
-    context = {
-        "customer_count": sum(by_status.values()),
-        "by_status": by_status,
-        "by_tier": by_tier,
-        "recent_notifications": Notification.objects.for_user(request.user)[:5],
-        "returning_soon": pool_returning_soon(request.user)[:10],
-    }
-    return render(request, "dashboard/home.html", context)
+    """Show what needs this user today, by role (manager, head, finance/executive)."""
+    return render(request, "dashboard/home.html", home_context(request.user))
 
 
 @never_cache
@@ -42,3 +38,96 @@ def healthz(request: HttpRequest) -> JsonResponse:
         except Exception:  # e.g. before the first migration
             body["beat_age_seconds"] = None
     return JsonResponse(body, status=200 if database and broker else 503)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def _may_see_reports(user) -> bool:
+    return bool(permissions.role_names(user)) or permissions.is_admin(user)
+
+
+def _filters(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilters]:
+    if not _may_see_reports(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = ReportFilterForm(
+        request.GET or None,
+        user=request.user,
+        initial={"start": default_start(today), "end": today},
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = ReportFilters(
+        user=request.user,
+        start=data.get("start") or default_start(today),
+        end=data.get("end") or today,
+        department_id=data["department"].pk if data.get("department") else None,
+        manager_id=data["manager"].pk if data.get("manager") else None,
+        today=today,
+    )
+    return form, filters
+
+
+@login_required
+def report_index(request: HttpRequest) -> HttpResponse:
+    if not _may_see_reports(request.user):
+        raise PermissionDenied
+    reports = [(slug, title) for slug, (_fn, title) in REPORTS.items()]
+    return render(request, "dashboard/report_index.html", {"reports": reports})
+
+
+def _build(request: HttpRequest, slug: str):
+    if slug not in REPORTS:
+        raise Http404
+    form, filters = _filters(request)
+    function, _title = REPORTS[slug]
+    if slug == "movement":
+        report = function(filters, request.GET.get("run_from"), request.GET.get("run_to"))
+    else:
+        report = function(filters)
+    return form, filters, report
+
+
+@login_required
+def report_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    form, filters, report = _build(request, slug)
+    context = {
+        "form": form,
+        "filters": filters,
+        "report": report,
+        "reports": [(s, title) for s, (_fn, title) in REPORTS.items()],
+    }
+    return render(request, "dashboard/report_detail.html", context)
+
+
+@login_required
+def report_export(request: HttpRequest, slug: str) -> HttpResponse:
+    _form, filters, report = _build(request, slug)
+    line = _("Period %(start)s – %(end)s") % {"start": filters.start, "end": filters.end}
+    return report_response(request, report, filters_line=line)
+
+
+@login_required
+def movement_customer_list(request: HttpRequest) -> HttpResponse:
+    """The customers of one cell of the movement matrix."""
+    form, filters = _filters(request)
+    from_tier, to_tier = request.GET.get("from", "-"), request.GET.get("to", "-")
+    run_from, run_to, customers = movement_customers(
+        filters, request.GET.get("run_from"), request.GET.get("run_to"), from_tier, to_tier
+    )
+    if run_from is None:
+        raise Http404
+    page = Paginator(
+        customers.select_related("primary_manager", "department").order_by("name", "pk"), 25
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/movement_customers.html",
+        {
+            "page_obj": page,
+            "run_from": run_from,
+            "run_to": run_to,
+            "from_tier": from_tier if from_tier != "-" else "",
+            "to_tier": to_tier if to_tier != "-" else "",
+        },
+    )

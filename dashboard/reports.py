@@ -1,0 +1,961 @@
+"""Report figures: set-based selectors (aggregates in SQL) and the pure arithmetic around them.
+
+Each report function takes a ReportFilters (the user's scope and the chosen period, department
+and manager) and returns a Report: a table of plain values (also what the Excel export writes)
+plus a chart drawn from the same figures. A report runs a fixed number of queries whatever the
+number of rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Avg, Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts import permissions
+from accounts.models import Customer, CustomerStatus, Transaction, User
+from contracts.models import Contract, ContractStatus
+from tiers.models import Grade, GradingRun, Movement, RunStatus
+from visits import rules as visit_rules
+from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
+
+from . import charts
+
+TIERS = ["A", "B", "C", "D"]
+TIER_KEYS = TIERS + [""]
+MONEY = "money"
+INT = "int"
+PERCENT = "percent"
+TEXT = "text"
+DECIMAL = "decimal"
+ZERO = Decimal("0")
+# Early warning: purchases of the last 4 weeks against the 4 weeks before.
+RISK_WINDOW_DAYS = 28
+RISK_RISE = Decimal("0.30")
+RISK_FALL = Decimal("-0.20")
+# The full early-warning list shows at most this many customers, the strongest signals first.
+RISK_LIST_MAX = 300
+
+
+def tier_label(tier: str) -> str:
+    return tier or _("Ungraded")
+
+
+@dataclass
+class ReportFilters:
+    """Who asks and for what: the period (inclusive dates), a department and a manager."""
+
+    user: User
+    start: date
+    end: date
+    department_id: int | None = None
+    manager_id: int | None = None
+    today: date = field(default_factory=timezone.localdate)
+
+    def customers(self) -> QuerySet:
+        """Return the customers the report covers: the user's scope, narrowed by the filters."""
+        qs = Customer.objects.visible_to(self.user)
+        if not permissions.sees_everything(self.user) and not permissions.is_department_head(
+            self.user
+        ):
+            # A manager's reports cover their own customers, not the department's pool.
+            qs = qs.filter(
+                Q(primary_manager=self.user)
+                | Q(assistant_manager=self.user)
+                | Q(chief_manager=self.user)
+            )
+        if self.department_id:
+            qs = qs.filter(department_id=self.department_id)
+        if self.manager_id:
+            qs = qs.filter(primary_manager_id=self.manager_id)
+        return qs
+
+    def customer_ids(self):
+        return self.customers().values("pk")
+
+    @property
+    def unrestricted(self) -> bool:
+        """True when the report covers every customer (no need to join the scope)."""
+        return (
+            permissions.sees_everything(self.user)
+            and not self.department_id
+            and not self.manager_id
+        )
+
+    def scope(self, qs: QuerySet, path: str = "customer") -> QuerySet:
+        """Narrow rows that hang off a customer to the report's customers."""
+        if self.unrestricted:
+            return qs
+        return qs.filter(**{f"{path}__in": self.customer_ids()})
+
+    def managers(self) -> QuerySet:
+        """Return the account managers the per-manager reports list."""
+        qs = User.objects.filter(
+            is_active=True, groups__name=permissions.Role.ACCOUNT_MANAGER
+        ).select_related("department")
+        if permissions.sees_everything(self.user):
+            pass
+        elif permissions.is_department_head(self.user):
+            qs = qs.filter(department__in=permissions.headed_department_ids(self.user))
+        else:
+            qs = qs.filter(pk=self.user.pk)
+        if self.department_id:
+            qs = qs.filter(department_id=self.department_id)
+        if self.manager_id:
+            qs = qs.filter(pk=self.manager_id)
+        return qs.order_by("department__name", "username").distinct()
+
+    def aware(self, day: date):
+        return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
+
+    @property
+    def start_at(self):
+        return self.aware(self.start)
+
+    @property
+    def end_at(self):
+        """The first instant after the period."""
+        return self.aware(self.end + timedelta(days=1))
+
+
+@dataclass
+class Report:
+    slug: str
+    title: str
+    columns: list[tuple[str, str]]
+    rows: list[list]
+    chart: str = ""
+    totals: list | None = None
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# --- pure helpers -------------------------------------------------------------------------
+
+
+def rate(part, whole) -> Decimal | None:
+    """Return part ÷ whole in % with one decimal, or None when there is nothing to measure."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+def change(current, previous) -> Decimal | None:
+    """Return the relative change current/previous − 1 (a fraction), None without a base."""
+    if not previous:
+        return None
+    return (Decimal(current) - Decimal(previous)) / Decimal(previous)
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def quarters_between(start: date, end: date) -> list[str]:
+    quarters, day = [], date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    while day <= end:
+        quarters.append(quarter_of(day))
+        month = day.month + 3
+        day = date(day.year + (month > 12), (month - 1) % 12 + 1, 1)
+    return quarters
+
+
+def quarter_bounds(start: date, end: date) -> list[tuple[str, date, date]]:
+    """Return (label, first day, last day) of each quarter the period touches, clipped to it."""
+    bounds = []
+    for label in quarters_between(start, end):
+        year, q = int(label[:4]), int(label[-1])
+        first = date(year, 3 * q - 2, 1)
+        following = date(year + (q == 4), (3 * q) % 12 + 1, 1)
+        bounds.append((label, max(first, start), min(following - timedelta(days=1), end)))
+    return bounds
+
+
+def months_between(start: date, end: date) -> list[tuple[int, int]]:
+    months, (year, month) = [], (start.year, start.month)
+    while (year, month) <= (end.year, end.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def tier_dropped(previous: str, tier: str) -> bool:
+    return bool(previous) and bool(tier) and tier > previous
+
+
+def risk_reasons(
+    *,
+    last: Decimal,
+    previous: Decimal,
+    dropped_from: str = "",
+    dropped_to: str = "",
+    overdue_and_complaint: bool = False,
+) -> list[str]:
+    """Return why a customer is at risk (empty when it is not)."""
+    reasons = []
+    moved = change(last, previous)
+    if moved is not None and moved > RISK_RISE:
+        reasons.append(
+            _("Purchases up %(pct)s%% on the previous 4 weeks") % {"pct": f"{moved * 100:.0f}"}
+        )
+    elif moved is not None and moved < RISK_FALL:
+        reasons.append(
+            _("Purchases down %(pct)s%% on the previous 4 weeks") % {"pct": f"{-moved * 100:.0f}"}
+        )
+    if tier_dropped(dropped_from, dropped_to):
+        reasons.append(
+            _("Tier dropped from %(old)s to %(new)s") % {"old": dropped_from, "new": dropped_to}
+        )
+    if overdue_and_complaint:
+        reasons.append(_("Overdue visit and an open complaint"))
+    return reasons
+
+
+# --- complaints (optional until that app has its model) ------------------------------------
+
+
+def complaint_model():
+    """Return the Complaint model, or None while the complaints app has none."""
+    try:
+        return apps.get_model("complaints", "Complaint")
+    except LookupError:
+        return None
+
+
+def open_complaints(qs: QuerySet) -> QuerySet:
+    """Return the complaints not yet resolved (new, acknowledged, in progress, escalated,
+    reopened)."""
+    return qs.unresolved()
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def tier_distribution(f: ReportFilters) -> Report:
+    """Customers by department and current tier (admitted customers: active and dormant)."""
+    rows_qs = (
+        f.customers()
+        .filter(status__in=[CustomerStatus.ACTIVE, CustomerStatus.DORMANT])
+        .values("department__name", "tier")
+        .annotate(n=Count("pk"))
+        .order_by("department__name")
+    )
+    table: dict[str, dict[str, int]] = {}
+    for row in rows_qs:
+        table.setdefault(row["department__name"], {})[row["tier"] or ""] = row["n"]
+    departments = sorted(table)
+    rows = [
+        [name] + [table[name].get(t, 0) for t in TIER_KEYS] + [sum(table[name].values())]
+        for name in departments
+    ]
+    totals = [_("Total")] + [sum(r[i + 1] for r in rows) for i in range(len(TIER_KEYS) + 1)]
+    columns = [(_("Department"), TEXT)] + [(tier_label(t), INT) for t in TIER_KEYS]
+    columns.append((_("Total"), INT))
+    chart = charts.stacked_bar_chart(
+        departments,
+        [(tier_label(t), [r[i + 1] for r in rows]) for i, t in enumerate(TIER_KEYS)],
+        title=_("Customers by department and tier"),
+        tier_colours=True,
+    )
+    return Report("tiers", _("Tier distribution"), columns, rows, chart, totals)
+
+
+def published_runs() -> QuerySet:
+    return GradingRun.objects.filter(status__in=[RunStatus.PUBLISHED, RunStatus.CLOSED]).order_by(
+        "-period"
+    )
+
+
+def movement_counts(f: ReportFilters, run_from: GradingRun, run_to: GradingRun) -> dict:
+    """Return {(from_tier, to_tier): count}; '' on one side means not graded in that run."""
+    earlier = Grade.objects.filter(run=run_from, customer=OuterRef("customer")).values("tier")[:1]
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for row in (
+        f.scope(Grade.objects.filter(run=run_to))
+        .annotate(from_tier=Subquery(earlier))
+        .values("from_tier", "tier")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[(row["from_tier"] or "", row["tier"])] += row["n"]
+    for row in (
+        f.scope(Grade.objects.filter(run=run_from))
+        .exclude(customer__in=Grade.objects.filter(run=run_to).values("customer"))
+        .values("tier")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[(row["tier"], "")] += row["n"]
+    return dict(counts)
+
+
+def tier_movement(f: ReportFilters, run_from_id=None, run_to_id=None) -> Report:
+    runs = list(published_runs()[:12])
+    by_id = {run.pk: run for run in runs}
+    run_to = by_id.get(_int(run_to_id)) or (runs[0] if runs else None)
+    run_from = by_id.get(_int(run_from_id)) or (runs[1] if len(runs) > 1 else None)
+    columns = [(_("From \\ to"), TEXT)] + [(t, INT) for t in TIERS]
+    columns += [(_("Not graded"), INT), (_("Total"), INT)]
+    extra = {"runs": runs, "run_from": run_from, "run_to": run_to}
+    if not run_from or not run_to:
+        return Report(
+            "movement",
+            _("Tier movement"),
+            columns,
+            [],
+            notes=_("Two published runs are needed."),
+            extra=extra,
+        )
+    counts = movement_counts(f, run_from, run_to)
+    keys = TIERS + [""]
+    matrix = [[counts.get((a, b), 0) for b in keys] for a in keys]
+    url = reverse("dashboard:movement_customers")
+    links = [
+        [
+            f"{url}?{urlencode({'run_from': run_from.pk, 'run_to': run_to.pk, 'from': a or '-', 'to': b or '-', **f_params(f)})}"  # noqa: E501
+            for b in keys
+        ]
+        for a in keys
+    ]
+    labels = [t or _("Not graded") for t in keys]
+    rows = [[labels[i]] + matrix[i] + [sum(matrix[i])] for i in range(len(keys))]
+    totals = [_("Total")] + [sum(matrix[i][j] for i in range(len(keys))) for j in range(len(keys))]
+    totals.append(sum(totals[1:]))
+    chart = charts.heat_map(
+        labels,
+        labels,
+        matrix,
+        title=_("Tier movement from %(a)s to %(b)s") % {"a": run_from.period, "b": run_to.period},
+        links=links,
+        row_title=run_from.period,
+        col_title=run_to.period,
+    )
+    extra.update(
+        matrix=matrix,
+        labels=labels,
+        cells=[
+            (labels[i], list(zip(matrix[i], links[i], strict=True)), sum(matrix[i]))
+            for i in range(len(keys))
+        ],
+    )
+    return Report("movement", _("Tier movement"), columns, rows, chart, totals, extra=extra)
+
+
+def f_params(f: ReportFilters) -> dict:
+    params = {}
+    if f.department_id:
+        params["department"] = f.department_id
+    if f.manager_id:
+        params["manager"] = f.manager_id
+    return params
+
+
+def movement_customers(f: ReportFilters, run_from_id, run_to_id, from_tier: str, to_tier: str):
+    """Return the customers of one cell of the movement matrix ('-' is "not graded")."""
+    run_from = published_runs().filter(pk=_int(run_from_id)).first()
+    run_to = published_runs().filter(pk=_int(run_to_id)).first()
+    if not run_from or not run_to:
+        return None, None, Customer.objects.none()
+    qs = f.customers()
+    graded_from = Grade.objects.filter(run=run_from)
+    graded_to = Grade.objects.filter(run=run_to)
+    if from_tier in TIERS:
+        qs = qs.filter(pk__in=graded_from.filter(tier=from_tier).values("customer"))
+    else:
+        qs = qs.exclude(pk__in=graded_from.values("customer"))
+    if to_tier in TIERS:
+        qs = qs.filter(pk__in=graded_to.filter(tier=to_tier).values("customer"))
+    else:
+        qs = qs.exclude(pk__in=graded_to.values("customer"))
+    if from_tier not in TIERS and to_tier not in TIERS:
+        qs = qs.none()
+    return run_from, run_to, qs
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def plan_execution_counts(f: ReportFilters) -> dict[int, dict]:
+    """Per manager: visits due in the period that were done, and those due (done or not)."""
+    due = f.scope(PlannedVisit.objects.all()).filter(
+        due_date__gte=f.start,
+        due_date__lte=min(f.end, f.today),
+        status__in=[VisitStatus.COMPLETED, VisitStatus.PLANNED],
+    )
+    return {
+        row["assigned_to"]: row
+        for row in due.values("assigned_to")
+        .annotate(
+            due=Count("pk"),
+            done=Count("pk", filter=Q(status=VisitStatus.COMPLETED)),
+            on_time=Count(
+                "pk",
+                filter=Q(
+                    status=VisitStatus.COMPLETED,
+                    completed_by_record__date__lte=F("due_date"),
+                ),
+            ),
+        )
+        .order_by()
+    }
+
+
+def visit_execution(f: ReportFilters) -> Report:
+    """Visit plan execution rate per manager: completed ÷ visits due in the period (to today).
+
+    Cancelled and moved plans are not counted (a moved plan is replaced by a new one).
+    """
+    counts = plan_execution_counts(f)
+    rows = []
+    for manager in f.managers():
+        c = counts.get(manager.pk, {"due": 0, "done": 0, "on_time": 0})
+        rows.append(
+            [
+                str(manager),
+                manager.department.name if manager.department else "",
+                c["due"],
+                c["done"],
+                c["on_time"],
+                rate(c["done"], c["due"]),
+            ]
+        )
+    due, done, on_time = (sum(r[i] for r in rows) for i in (2, 3, 4))
+    totals = [_("Total"), "", due, done, on_time, rate(done, due)]
+    columns = [
+        (_("Manager"), TEXT),
+        (_("Department"), TEXT),
+        (_("Visits due"), INT),
+        (_("Completed"), INT),
+        (_("Completed by the due date"), INT),
+        (_("Execution rate %"), PERCENT),
+    ]
+    chart = charts.bar_chart(
+        [(r[0], r[5] or 0) for r in rows],
+        title=_("Visit plan execution rate per manager"),
+        value_suffix=" %",
+        max_value=100,
+    )
+    return Report("visits", _("Visit plan execution"), columns, rows, chart, totals)
+
+
+def feedback_counts(f: ReportFilters, manager_ids) -> dict:
+    """{(manager id, year, month): {tier: count}} of information feedback in the period."""
+    counts: dict = defaultdict(dict)
+    qs = InformationFeedback.objects.filter(
+        submitted_by__in=manager_ids,
+        submitted_at__gte=f.aware(date(f.start.year, f.start.month, 1)),
+        submitted_at__lt=f.end_at,
+    ).values_list("submitted_by", "submitted_at", "customer_tier")
+    # Months are taken in local time; grouping in Python keeps it portable across databases.
+    for manager_id, moment, tier in qs.iterator(chunk_size=2000):
+        local = timezone.localtime(moment)
+        key = (manager_id, local.year, local.month)
+        counts[key][tier or ""] = counts[key].get(tier or "", 0) + 1
+    return counts
+
+
+def feedback_compliance(f: ReportFilters) -> Report:
+    """Information feedback per manager and month against the quota (5: 2 A, 2 B, 1 C)."""
+    months = months_between(f.start, f.end)[-12:]
+    managers = list(f.managers())
+    counts = feedback_counts(f, [m.pk for m in managers])
+    rows, compliant_cells = [], 0
+    for manager in managers:
+        cells, ok = [], 0
+        for year, month in months:
+            result = visit_rules.feedback_compliance(counts.get((manager.pk, year, month), {}))
+            ok += result.compliant
+            cells.append(f"{result.total}{'' if result.compliant else ' ✗'}")
+        compliant_cells += ok
+        rows.append([str(manager)] + cells + [ok, rate(ok, len(months))])
+    columns = [(_("Manager"), TEXT)] + [(f"{y}-{m:02d}", TEXT) for y, m in months]
+    columns += [(_("Months met"), INT), (_("Compliance %"), PERCENT)]
+    chart = charts.bar_chart(
+        [(r[0], r[-1] or 0) for r in rows],
+        title=_("Share of months with the quota met"),
+        value_suffix=" %",
+        max_value=100,
+    )
+    return Report(
+        "feedback",
+        _("Information feedback quota"),
+        columns,
+        rows,
+        chart,
+        notes=_(
+            "Each month: at least 5 feedback entries, 2 on A, 2 on B and 1 on C customers. "
+            "✗ marks a month short of the quota."
+        ),
+    )
+
+
+def complaint_deadlines(f: ReportFilters) -> Report:
+    """Complaints received in the period: response and resolution deadlines met, by tier and
+    category."""
+    columns = [
+        (_("Tier"), TEXT),
+        (_("Category"), TEXT),
+        (_("Complaints"), INT),
+        (_("Responded in time"), INT),
+        (_("Response deadline met %"), PERCENT),
+        (_("Resolved in time"), INT),
+        (_("Resolution deadline met %"), PERCENT),
+    ]
+    model = complaint_model()
+    if model is None:
+        return Report(
+            "complaints",
+            _("Complaint deadlines"),
+            columns,
+            [],
+            notes=_("Complaints are not recorded yet."),
+        )
+    rows_qs = (
+        _complaints_in(f, model)
+        .values("customer__tier", "category")
+        .annotate(**_complaint_deadline_aggregates())
+        .order_by("customer__tier", "category")
+    )
+    categories = dict(model._meta.get_field("category").flatchoices)
+    rows = []
+    for row in rows_qs:
+        rows.append(
+            [
+                tier_label(row["customer__tier"] or ""),
+                str(categories.get(row["category"], row["category"])),
+                row["n"],
+                row["responded"],
+                rate(row["responded"], row["respondable"]),
+                row["resolved"],
+                rate(row["resolved"], row["resolvable"]),
+            ]
+        )
+    n, responded, resolved = (sum(r[i] for r in rows) for i in (2, 3, 5))
+    respondable = sum(row["respondable"] for row in rows_qs)
+    resolvable = sum(row["resolvable"] for row in rows_qs)
+    totals = [
+        _("Total"),
+        "",
+        n,
+        responded,
+        rate(responded, respondable),
+        resolved,
+        rate(resolved, resolvable),
+    ]
+    by_tier: dict[str, list[int]] = {}
+    for row in rows:
+        by_tier.setdefault(row[0], [0, 0, 0])
+        by_tier[row[0]][0] += row[2]
+        by_tier[row[0]][1] += row[3]
+        by_tier[row[0]][2] += row[5]
+    names = list(by_tier)
+    chart = charts.stacked_bar_chart(
+        names,
+        [
+            (_("Responded in time"), [by_tier[t][1] for t in names]),
+            (_("Responded late or not yet"), [by_tier[t][0] - by_tier[t][1] for t in names]),
+        ],
+        title=_("Complaint response deadlines met by tier"),
+    )
+    return Report("complaints", _("Complaint deadlines"), columns, rows, chart, totals)
+
+
+def _complaints_in(f: ReportFilters, model) -> QuerySet:
+    return f.scope(model.objects.all()).filter(
+        received_at__gte=f.start_at, received_at__lt=f.end_at
+    )
+
+
+def _complaint_deadline_aggregates() -> dict:
+    """Counts of a complaint queryset: all, responded in time, resolvable, resolved in time.
+
+    A complaint is measured for a deadline once it met it or the deadline passed: one still
+    within its time counts neither way.
+    """
+    now = timezone.now()
+    return {
+        "n": Count("pk"),
+        "respondable": Count(
+            "pk", filter=Q(acknowledged_at__isnull=False) | Q(response_due_at__lt=now)
+        ),
+        "responded": Count(
+            "pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("response_due_at"))
+        ),
+        "resolvable": Count(
+            "pk", filter=Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now)
+        ),
+        "resolved": Count(
+            "pk", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))
+        ),
+    }
+
+
+def contract_pipeline(f: ReportFilters) -> Report:
+    """Contracts by status: count and amount (contracts created in the period)."""
+    qs = (
+        f.scope(Contract.objects.all())
+        .filter(created_at__gte=f.start_at, created_at__lt=f.end_at)
+        .values("status")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    )
+    found = {row["status"]: row for row in qs}
+    rows = [
+        [str(label), found.get(value, {}).get("n", 0), found.get(value, {}).get("amount") or ZERO]
+        for value, label in ContractStatus.choices
+    ]
+    totals = [_("Total"), sum(r[1] for r in rows), sum((r[2] for r in rows), ZERO)]
+    columns = [(_("Status"), TEXT), (_("Contracts"), INT), (_("Amount"), MONEY)]
+    chart = charts.bar_chart([(r[0], r[2]) for r in rows], title=_("Contract amount by status (¥)"))
+    return Report("contracts", _("Contract pipeline"), columns, rows, chart, totals)
+
+
+def revenue_by_tier(f: ReportFilters) -> Report:
+    """Revenue and profit of the period by quarter and by the customers' current tier."""
+    quarters = quarters_between(f.start, f.end)
+    sums: dict[tuple[str, str], list[Decimal]] = {}
+    # One row per tier, one conditional sum per quarter: plain date comparisons in SQL (no
+    # per-row date function, which SQLite would call back into Python for).
+    bounds = quarter_bounds(f.start, f.end)
+    aggregates = {}
+    for i, (_q, first, last) in enumerate(bounds):
+        in_quarter = Q(date__gte=first, date__lte=last)
+        aggregates[f"r{i}"] = Sum("amount", filter=in_quarter)
+        aggregates[f"p{i}"] = Sum("profit", filter=in_quarter)
+    qs = (
+        f.scope(Transaction.objects.filter(date__gte=f.start, date__lte=f.end))
+        .values("customer__tier")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in qs:
+        for i, (quarter, _first, _last) in enumerate(bounds):
+            key = (quarter, row["customer__tier"] or "")
+            sums[key] = [row[f"r{i}"] or ZERO, row[f"p{i}"] or ZERO]
+    rows = []
+    for quarter in quarters:
+        revenue = [sums.get((quarter, t), [ZERO, ZERO])[0] for t in TIER_KEYS]
+        profit = [sums.get((quarter, t), [ZERO, ZERO])[1] for t in TIER_KEYS]
+        rows.append([quarter] + revenue + [sum(revenue, ZERO), sum(profit, ZERO)])
+    totals = [_("Total")] + [sum((r[i] for r in rows), ZERO) for i in range(1, len(TIER_KEYS) + 3)]
+    columns = [(_("Quarter"), TEXT)] + [
+        (_("Revenue %(tier)s") % {"tier": tier_label(t)}, MONEY) for t in TIER_KEYS
+    ]
+    columns += [(_("Revenue"), MONEY), (_("Profit"), MONEY)]
+    tier_profit = [
+        [
+            t,
+            sum((sums.get((q, t), [ZERO, ZERO])[0] for q in quarters), ZERO),
+            sum((sums.get((q, t), [ZERO, ZERO])[1] for q in quarters), ZERO),
+        ]
+        for t in TIER_KEYS
+    ]
+    chart = charts.stacked_bar_chart(
+        quarters,
+        [(tier_label(t), [r[i + 1] for r in rows]) for i, t in enumerate(TIER_KEYS)],
+        title=_("Revenue by quarter and tier (¥)"),
+        tier_colours=True,
+    )
+    line = charts.line_chart(
+        quarters,
+        [(_("Revenue"), [r[-2] for r in rows]), (_("Profit"), [r[-1] for r in rows])],
+        title=_("Revenue and profit by quarter (¥)"),
+    )
+    by_tier_rows = [
+        [tier_label(t), revenue, profit, rate(profit, revenue)]
+        for t, revenue, profit in tier_profit
+    ]
+    return Report(
+        "revenue",
+        _("Revenue and profit"),
+        columns,
+        rows,
+        chart,
+        totals,
+        extra={
+            "line": line,
+            "by_tier_columns": [
+                (_("Tier"), TEXT),
+                (_("Revenue"), MONEY),
+                (_("Profit"), MONEY),
+                (_("Margin %"), PERCENT),
+            ],
+            "by_tier_rows": by_tier_rows,
+        },
+    )
+
+
+def manager_scorecard(f: ReportFilters) -> Report:
+    """Per manager: sales of their customers and growth on the previous period, new customers,
+    satisfaction (visit records and complaint confirmations), plan execution, complaint
+    deadlines met."""
+    managers = list(f.managers())
+    ids = [m.pk for m in managers]
+    customers = f.customers()
+    length = (f.end - f.start).days + 1
+    prev_start = f.start - timedelta(days=length)
+    sales = {
+        row["customer__primary_manager"]: row
+        for row in f.scope(
+            Transaction.objects.filter(
+                customer__primary_manager__in=ids, date__gte=prev_start, date__lte=f.end
+            )
+        )
+        .values("customer__primary_manager")
+        .annotate(
+            sales=Coalesce(
+                Sum("amount", filter=Q(date__gte=f.start)), ZERO, output_field=DecimalField()
+            ),
+            previous=Coalesce(
+                Sum("amount", filter=Q(date__lt=f.start)), ZERO, output_field=DecimalField()
+            ),
+        )
+        .order_by()
+    }
+    growth = {
+        row["primary_manager"]: row
+        for row in customers.filter(primary_manager__in=ids)
+        .values("primary_manager")
+        .annotate(
+            now=Count(
+                "pk", filter=~Q(status__in=[CustomerStatus.TERMINATED, CustomerStatus.PROSPECT])
+            ),
+            new=Count("pk", filter=Q(created_at__gte=f.start_at, created_at__lt=f.end_at)),
+        )
+        .order_by()
+    }
+    visit_satisfaction = dict(
+        f.scope(VisitRecord.objects.all())
+        .filter(
+            recorded_by__in=ids,
+            date__gte=f.start,
+            date__lte=f.end,
+            satisfaction__isnull=False,
+        )
+        .values_list("recorded_by")
+        .annotate(avg=Avg("satisfaction"))
+        .order_by()
+    )
+    execution = plan_execution_counts(f)
+    model = complaint_model()
+    complaint_rows = {}
+    if model is not None:
+        complaint_rows = {
+            row["customer__primary_manager"]: row
+            for row in _complaints_in(f, model)
+            .filter(customer__primary_manager__in=ids)
+            .values("customer__primary_manager")
+            .annotate(
+                satisfaction=Avg("satisfaction"),
+                **_complaint_deadline_aggregates(),
+            )
+            .order_by()
+        }
+    rows = []
+    for m in managers:
+        s = sales.get(m.pk, {"sales": ZERO, "previous": ZERO})
+        g = growth.get(m.pk, {"now": 0, "new": 0})
+        e = execution.get(m.pk, {"due": 0, "done": 0})
+        c = complaint_rows.get(m.pk, {})
+        sales_change = change(s["sales"], s["previous"])
+        met = c.get("responded", 0) + c.get("resolved", 0)
+        measured = c.get("respondable", 0) + c.get("resolvable", 0)
+        rows.append(
+            [
+                str(m),
+                s["sales"],
+                None if sales_change is None else (sales_change * 100).quantize(Decimal("0.1")),
+                g["now"],
+                g["new"],
+                _round(visit_satisfaction.get(m.pk)),
+                _round(c.get("satisfaction")),
+                rate(e["done"], e["due"]),
+                rate(met, measured),
+            ]
+        )
+    columns = [
+        (_("Manager"), TEXT),
+        (_("Sales"), MONEY),
+        (_("Sales growth %"), PERCENT),
+        (_("Customers"), INT),
+        (_("New customers"), INT),
+        (_("Visit satisfaction (1–5)"), DECIMAL),
+        (_("Complaint satisfaction (1–5)"), DECIMAL),
+        (_("Plan execution %"), PERCENT),
+        (_("Complaint deadlines met %"), PERCENT),
+    ]
+    chart = charts.bar_chart([(r[0], r[1]) for r in rows], title=_("Sales per manager (¥)"))
+    return Report(
+        "scorecard",
+        _("Manager scorecard"),
+        columns,
+        rows,
+        chart,
+        notes=_(
+            "Sales growth compares with the period of the same length just before. "
+            "Complaint deadlines met counts response and resolution deadlines together."
+        ),
+    )
+
+
+def _round(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
+
+
+# --- early warning ------------------------------------------------------------------------
+
+
+def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
+    """Return the customers at risk in the scope, with the reasons, the biggest change first.
+
+    Three reads, each one aggregate query: purchases of the two 4-week windows, tier drops in
+    the latest published run, and customers with an overdue visit and an open complaint.
+    """
+    today = f.today
+    last_start = today - timedelta(days=RISK_WINDOW_DAYS - 1)
+    prev_start = last_start - timedelta(days=RISK_WINDOW_DAYS)
+    customers = f.customers().exclude(status=CustomerStatus.TERMINATED)
+    money = DecimalField(max_digits=16, decimal_places=2)
+    moved = (
+        Transaction.objects.filter(
+            customer__in=customers.values("pk"), date__gte=prev_start, date__lte=today
+        )
+        .values("customer")
+        .annotate(
+            last=Coalesce(Sum("amount", filter=Q(date__gte=last_start)), ZERO, output_field=money),
+            previous=Coalesce(
+                Sum("amount", filter=Q(date__lt=last_start)), ZERO, output_field=money
+            ),
+        )
+        .filter(previous__gt=0)
+        .filter(
+            Q(last__gt=F("previous") * (1 + RISK_RISE))
+            | Q(last__lt=F("previous") * (1 + RISK_FALL))
+        )
+        .values_list("customer", "last", "previous")
+        .order_by()
+    )
+    found: dict[int, dict] = {}
+    for customer_id, last, previous in moved:
+        found[customer_id] = {"last": last, "previous": previous}
+    latest = published_runs().values("pk")[:1]
+    for customer_id, old, new in Grade.objects.filter(
+        run__in=latest, movement=Movement.DOWN, customer__in=customers.values("pk")
+    ).values_list("customer", "previous_tier", "tier"):
+        found.setdefault(customer_id, {}).update(dropped_from=old, dropped_to=new)
+    model = complaint_model()
+    if model is not None:
+        overdue = PlannedVisit.objects.overdue(today).values("customer")
+        complaints = open_complaints(model.objects.all()).values("customer")
+        for customer_id in (
+            customers.filter(pk__in=overdue).filter(pk__in=complaints).values_list("pk", flat=True)
+        ):
+            found.setdefault(customer_id, {})["overdue_and_complaint"] = True
+    if not found:
+        return []
+    # Rank on the facts first, then load only the customers shown (bounded work per page).
+    ranked = []
+    for customer_id, facts in found.items():
+        # Cheap arithmetic here; the worded reasons only for the customers shown.
+        moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
+        signals = (
+            (moved_by is not None and (moved_by > RISK_RISE or moved_by < RISK_FALL))
+            + tier_dropped(facts.get("dropped_from", ""), facts.get("dropped_to", ""))
+            + bool(facts.get("overdue_and_complaint"))
+        )
+        if signals:
+            ranked.append((-(signals * 1000 + abs(moved_by or 0) * 100), customer_id, moved_by))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    ranked = [
+        (customer_id, moved_by, found[customer_id], _reasons_of(found[customer_id]))
+        for _w, customer_id, moved_by in ranked[: limit or RISK_LIST_MAX]
+    ]
+    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(
+        [item[0] for item in ranked]
+    )
+    result = [
+        {
+            "customer": by_id[customer_id],
+            "reasons": reasons,
+            "last": facts.get("last"),
+            "previous": facts.get("previous"),
+            "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
+        }
+        for customer_id, moved_by, facts, reasons in ranked
+        if customer_id in by_id
+    ]
+    return result
+
+
+def _reasons_of(facts: dict) -> list[str]:
+    return risk_reasons(
+        last=facts.get("last", ZERO),
+        previous=facts.get("previous", ZERO),
+        dropped_from=facts.get("dropped_from", ""),
+        dropped_to=facts.get("dropped_to", ""),
+        overdue_and_complaint=facts.get("overdue_and_complaint", False),
+    )
+
+
+def risk_report(f: ReportFilters) -> Report:
+    risks = risk_list(f)
+    rows = [
+        [
+            r["customer"].name,
+            str(r["customer"].primary_manager or ""),
+            r["customer"].tier or "",
+            r["previous"],
+            r["last"],
+            r["change"],
+            "; ".join(r["reasons"]),
+        ]
+        for r in risks
+    ]
+    columns = [
+        (_("Customer"), TEXT),
+        (_("Manager"), TEXT),
+        (_("Tier"), TEXT),
+        (_("Previous 4 weeks"), MONEY),
+        (_("Last 4 weeks"), MONEY),
+        (_("Change %"), PERCENT),
+        (_("Reason"), TEXT),
+    ]
+    return Report(
+        "risks",
+        _("Early warning"),
+        columns,
+        rows,
+        extra={"risks": risks},
+        notes=_(
+            "Purchases of the last 4 weeks moved by more than +30 % or −20 % against the "
+            "4 weeks before, the tier dropped in the latest published grading, or an overdue "
+            "visit together with an open complaint."
+        ),
+    )
+
+
+REPORTS = {
+    "tiers": (tier_distribution, gettext_lazy("Tier distribution")),
+    "movement": (tier_movement, gettext_lazy("Tier movement")),
+    "visits": (visit_execution, gettext_lazy("Visit plan execution")),
+    "feedback": (feedback_compliance, gettext_lazy("Information feedback quota")),
+    "complaints": (complaint_deadlines, gettext_lazy("Complaint deadlines")),
+    "contracts": (contract_pipeline, gettext_lazy("Contract pipeline")),
+    "revenue": (revenue_by_tier, gettext_lazy("Revenue and profit")),
+    "scorecard": (manager_scorecard, gettext_lazy("Manager scorecard")),
+    "risks": (risk_report, gettext_lazy("Early warning")),
+}

@@ -1,0 +1,189 @@
+"""What the home page shows each role: a fixed set of bounded reads (sliced lists and counts)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.models import Customer, CustomerStatus, Transaction
+from accounts.selectors import pool_returning_soon
+from contracts.models import Contract, ContractStatus
+from contracts.selectors import steps_waiting_for
+from notifications.models import Notification
+from tiers.models import AppealStatus, Grade, GradingRun, RunStatus
+from visits.models import CareStatus, CareTask, PlannedVisit
+
+from . import reports
+
+LIST_SIZE = 8
+CARE_DAYS_AHEAD = 7
+# Contracts whose owner has the next move: a draft (new or rejected), an approved one to sign,
+# a signed one to put in force or file.
+OWNER_ACTION_STATUSES = [ContractStatus.DRAFT, ContractStatus.APPROVED, ContractStatus.SIGNED]
+
+
+def _sliced(qs, size: int = LIST_SIZE) -> tuple[list, bool]:
+    """Return up to size rows and whether there are more, in one query."""
+    rows = list(qs[: size + 1])
+    return rows[:size], len(rows) > size
+
+
+def home_context(user, *, today: date | None = None) -> dict:
+    today = today or timezone.localdate()
+    is_head = permissions.is_department_head(user)
+    is_manager = permissions.is_account_manager(user)
+    sees_all = permissions.sees_everything(user)
+    departments = permissions.headed_department_ids(user) if is_head else []
+    customers = Customer.objects.visible_to(user)
+    by_tier = dict(
+        customers.exclude(status=CustomerStatus.TERMINATED)
+        .filter(primary_manager__isnull=False)
+        .values_list("tier")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    context: dict = {
+        "today": today,
+        "now": timezone.now(),
+        "is_head": is_head,
+        "is_manager": is_manager,
+        "sees_all": sees_all,
+        "customer_count": sum(by_tier.values()),
+        "by_tier": by_tier,
+        "tier_rows": [(t, by_tier.get(t, 0)) for t in reports.TIER_KEYS],
+        "recent_notifications": list(Notification.objects.for_user(user).unread()[:5]),
+        "unread_count": Notification.objects.for_user(user).unread().count(),
+        "returning_soon": pool_returning_soon(user)[:10],
+    }
+    work = is_manager or is_head
+    if work:
+        # A head sees their department's work; a manager their own.
+        if is_head:
+            visit_scope = Q(customer__department__in=departments)
+            care_scope = Q(customer__department__in=departments)
+            contract_scope = Q(department__in=departments)
+        else:
+            visit_scope = Q(assigned_to=user)
+            care_scope = Q(assigned_to=user)
+            contract_scope = Q(owner=user)
+        context["visits"], context["more_visits"] = _sliced(
+            PlannedVisit.objects.open()
+            .filter(visit_scope, due_date__lte=today)
+            .select_related("customer", "assigned_to")
+            .order_by("due_date", "pk")
+        )
+        context["visit_counts"] = (
+            PlannedVisit.objects.open()
+            .filter(visit_scope, due_date__lte=today)
+            .aggregate(
+                overdue=Count("pk", filter=Q(due_date__lt=today)),
+                today=Count("pk", filter=Q(due_date=today)),
+            )
+        )
+        context["care_tasks"], context["more_care"] = _sliced(
+            CareTask.objects.filter(
+                care_scope,
+                status=CareStatus.OPEN,
+                due_date__lte=today + timedelta(days=CARE_DAYS_AHEAD),
+            )
+            .select_related("customer", "contact", "holiday", "assigned_to")
+            .order_by("due_date", "pk")
+        )
+        context["owned_contracts"], context["more_contracts"] = _sliced(
+            Contract.objects.filter(contract_scope, status__in=OWNER_ACTION_STATUSES)
+            .select_related("customer", "owner")
+            .order_by("updated_at", "pk")
+        )
+        context["complaints_url"] = _url_or(
+            lambda: reverse("complaints:list"), lambda: reverse("accounts:customer_list")
+        )
+        context["complaints"], context["more_complaints"] = _open_complaints(
+            user, departments if is_head else None
+        )
+        context["risks"] = reports.risk_list(
+            reports.ReportFilters(user=user, start=today, end=today, today=today), limit=LIST_SIZE
+        )
+    if is_head or sees_all:
+        context["waiting_steps"] = list(steps_waiting_for(user)[:10])
+    if is_head:
+        context["grades_to_review"] = list(
+            Grade.objects.filter(
+                run__status=RunStatus.UNDER_REVIEW, customer__department__in=departments
+            )
+            .values("run", "run__period")
+            .annotate(
+                n=Count("pk"),
+                incomplete=Count("pk", filter=Q(incomplete=True)),
+                moved=Count("pk", filter=~Q(movement="same")),
+            )
+            .order_by("run__period")
+        )
+    if is_head or permissions.is_executive(user) or permissions.is_admin(user):
+        context["appeals_pending"] = (
+            Grade.objects.visible_to(user).filter(appeal__status=AppealStatus.PENDING).count()
+        )
+    if sees_all:
+        context["totals"] = company_totals(today)
+        context["runs_to_review"] = list(
+            GradingRun.objects.filter(
+                status__in=[RunStatus.COMPUTED, RunStatus.UNDER_REVIEW]
+            ).order_by("-period")[:3]
+        )
+    return context
+
+
+def _open_complaints(user, departments):
+    model = reports.complaint_model()
+    if model is None:
+        return [], False
+    qs = reports.open_complaints(model.objects.all())
+    if departments is not None:
+        qs = qs.filter(customer__department__in=departments)
+    else:
+        qs = qs.filter(customer__in=Customer.objects.managed_by(user).values("pk"))
+    rows, more = _sliced(qs.select_related("customer").order_by("resolution_due_at", "pk"))
+    for complaint in rows:
+        complaint.link = _url_or(complaint.get_absolute_url, complaint.customer.get_absolute_url)
+    return rows, more
+
+
+def _url_or(first, fallback) -> str:
+    """Return first() unless that page does not exist (yet), then fallback()."""
+    try:
+        return first()
+    except NoReverseMatch:
+        return fallback()
+
+
+def company_totals(today: date) -> dict:
+    """Company-wide figures for finance and executives: four aggregate queries."""
+    year_start = date(today.year, 1, 1)
+    customers = Customer.objects.aggregate(
+        admitted=Count("pk", filter=Q(status=CustomerStatus.ACTIVE)),
+        dormant=Count("pk", filter=Q(status=CustomerStatus.DORMANT)),
+        pending=Count("pk", filter=Q(status=CustomerStatus.PENDING_ADMISSION)),
+        pool=Count(
+            "pk", filter=Q(primary_manager__isnull=True) & ~Q(status=CustomerStatus.TERMINATED)
+        ),
+    )
+    sales = Transaction.objects.filter(date__gte=year_start, date__lte=today).aggregate(
+        revenue=Sum("amount"), profit=Sum("profit")
+    )
+    contracts = Contract.objects.aggregate(
+        pending_n=Count("pk", filter=Q(status=ContractStatus.PENDING)),
+        pending_amount=Sum("amount", filter=Q(status=ContractStatus.PENDING)),
+        active_amount=Sum("amount", filter=Q(status=ContractStatus.ACTIVE)),
+    )
+    model = reports.complaint_model()
+    open_complaints = reports.open_complaints(model.objects.all()).count() if model else None
+    return {
+        **customers,
+        **sales,
+        **contracts,
+        "open_complaints": open_complaints,
+        "year": today.year,
+    }
