@@ -170,11 +170,14 @@ def visit_plans_refresh_after_commit(*, customer_ids: list[int]) -> None:
     For callers that change many tiers at once (grading publication, upheld appeal): the
     regeneration then never slows down or breaks the caller's transaction.
     """
+    from config.celery import enqueue_on_commit
+
     from .tasks import visit_plan_regenerate_task
 
     ids = sorted(set(customer_ids))
     if ids:
-        transaction.on_commit(lambda: visit_plan_regenerate_task.delay(ids))
+        # Sent after commit; kept for a later re-send if the broker is down, never raised.
+        enqueue_on_commit(visit_plan_regenerate_task, ids)
 
 
 def _keyset_batches(queryset, size: int = CHUNK):
