@@ -29,7 +29,7 @@ from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
 from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
 
-from . import charts
+from . import charts, sales
 
 TIERS = ["A", "B", "C", "D"]
 TIER_KEYS = TIERS + [""]
@@ -114,6 +114,25 @@ class ReportFilters:
         if self.manager_id:
             qs = qs.filter(pk=self.manager_id)
         return qs.order_by("department__name", "username").distinct()
+
+    def sales_scope(self) -> sales.Scope | None:
+        """The report's customers as the sales summary can select them, or None when it
+        cannot: a manager's own book (primary, assistant or chief), summed from transactions.
+
+        A head's scope is their departments' customers.
+        """
+        departments = managers = None
+        if not permissions.sees_everything(self.user):
+            if not permissions.is_department_head(self.user):
+                return None
+            departments = list(permissions.headed_department_ids(self.user))
+        if self.department_id:
+            departments = [
+                d for d in (departments or [self.department_id]) if d == self.department_id
+            ]
+        if self.manager_id:
+            managers = [self.manager_id]
+        return sales.Scope(departments=departments, managers=managers)
 
     def aware(self, day: date):
         return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
@@ -624,28 +643,56 @@ def contract_pipeline(f: ReportFilters) -> Report:
     return Report("contracts", _("Contract pipeline"), columns, rows, chart, totals)
 
 
-def revenue_by_tier(f: ReportFilters) -> Report:
-    """Revenue and profit of the period by quarter and by the customers' current tier."""
-    quarters = quarters_between(f.start, f.end)
-    sums: dict[tuple[str, str], list[Decimal]] = {}
-    # One row per tier, one conditional sum per quarter: plain date comparisons in SQL (no
-    # per-row date function, which SQLite would call back into Python for).
-    bounds = quarter_bounds(f.start, f.end)
+def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object], list]:
+    """Sales of the report's customers per (bucket label, group value): [amount, profit, n].
+
+    From the monthly summary where the scope allows it; a manager's own book is summed from
+    its transactions (a few hundred customers, through the (customer, date) index).
+    """
+    scope = f.sales_scope()
+    if scope is not None:
+        return sales.sales_by(scope, group, buckets)
     aggregates = {}
-    for i, (_q, first, last) in enumerate(bounds):
-        in_quarter = Q(date__gte=first, date__lte=last)
-        aggregates[f"r{i}"] = Sum("amount", filter=in_quarter)
-        aggregates[f"p{i}"] = Sum("profit", filter=in_quarter)
-    qs = (
-        f.scope(Transaction.objects.filter(date__gte=f.start, date__lte=f.end))
-        .values("customer__tier")
+    # One row per group value, one conditional sum per bucket: plain date comparisons in SQL.
+    for i, (_label, first, last) in enumerate(buckets):
+        in_bucket = Q(date__gte=first, date__lte=last)
+        aggregates[f"a{i}"] = Sum("amount", filter=in_bucket)
+        aggregates[f"p{i}"] = Sum("profit", filter=in_bucket)
+        aggregates[f"n{i}"] = Count("pk", filter=in_bucket)
+    lookup = sales.GROUPS[group]
+    rows = (
+        f.scope(
+            Transaction.objects.filter(
+                date__gte=min(b[1] for b in buckets), date__lte=max(b[2] for b in buckets)
+            )
+        )
+        .values(lookup)
         .annotate(**aggregates)
         .order_by()
     )
-    for row in qs:
-        for i, (quarter, _first, _last) in enumerate(bounds):
-            key = (quarter, row["customer__tier"] or "")
-            sums[key] = [row[f"r{i}"] or ZERO, row[f"p{i}"] or ZERO]
+    cells = {}
+    for row in rows:
+        for i, (label, _first, _last) in enumerate(buckets):
+            cells[(label, row[lookup] if row[lookup] is not None else "")] = [
+                row[f"a{i}"] or ZERO,
+                row[f"p{i}"] or ZERO,
+                row[f"n{i}"] or 0,
+            ]
+    return cells
+
+
+def sales_freshness(f: ReportFilters) -> dict:
+    """Whether the sales figures come from the summary, and when it was rebuilt."""
+    if f.sales_scope() is None:
+        return {"summarised": False}
+    return {"summarised": True, "sales_as_of": sales.refreshed_at()}
+
+
+def revenue_by_tier(f: ReportFilters) -> Report:
+    """Revenue and profit of the period by quarter and by the customers' current tier."""
+    quarters = quarters_between(f.start, f.end)
+    cells = sales_cells(f, "tier", quarter_bounds(f.start, f.end))
+    sums = {key: cell[:2] for key, cell in cells.items()}
     rows = []
     for quarter in quarters:
         revenue = [sums.get((quarter, t), [ZERO, ZERO])[0] for t in TIER_KEYS]
@@ -695,6 +742,7 @@ def revenue_by_tier(f: ReportFilters) -> Report:
                 (_("Margin %"), PERCENT),
             ],
             "by_tier_rows": by_tier_rows,
+            **sales_freshness(f),
         },
     )
 
@@ -708,24 +756,9 @@ def manager_scorecard(f: ReportFilters) -> Report:
     customers = f.customers()
     length = (f.end - f.start).days + 1
     prev_start = f.start - timedelta(days=length)
-    sales = {
-        row["customer__primary_manager"]: row
-        for row in f.scope(
-            Transaction.objects.filter(
-                customer__primary_manager__in=ids, date__gte=prev_start, date__lte=f.end
-            )
-        )
-        .values("customer__primary_manager")
-        .annotate(
-            sales=Coalesce(
-                Sum("amount", filter=Q(date__gte=f.start)), ZERO, output_field=DecimalField()
-            ),
-            previous=Coalesce(
-                Sum("amount", filter=Q(date__lt=f.start)), ZERO, output_field=DecimalField()
-            ),
-        )
-        .order_by()
-    }
+    by_manager = sales_cells(
+        f, "manager", [("now", f.start, f.end), ("previous", prev_start, f.start - timedelta(1))]
+    )
     growth = {
         row["primary_manager"]: row
         for row in customers.filter(primary_manager__in=ids)
@@ -767,7 +800,10 @@ def manager_scorecard(f: ReportFilters) -> Report:
         }
     rows = []
     for m in managers:
-        s = sales.get(m.pk, {"sales": ZERO, "previous": ZERO})
+        s = {
+            "sales": by_manager.get(("now", m.pk), [ZERO])[0],
+            "previous": by_manager.get(("previous", m.pk), [ZERO])[0],
+        }
         g = growth.get(m.pk, {"now": 0, "new": 0})
         e = execution.get(m.pk, {"due": 0, "done": 0})
         c = complaint_rows.get(m.pk, {})
@@ -809,6 +845,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
             "Sales growth compares with the period of the same length just before. "
             "Complaint deadlines met counts response and resolution deadlines together."
         ),
+        extra=sales_freshness(f),
     )
 
 

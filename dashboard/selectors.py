@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import Customer, CustomerStatus, Transaction
+from accounts.models import Customer, CustomerStatus
 from accounts.selectors import pool_returning_soon
 from contracts.models import Contract, ContractStatus
 from contracts.selectors import steps_waiting_for
@@ -17,7 +17,7 @@ from notifications.models import Notification
 from tiers.models import AppealStatus, Grade, GradingRun, RunStatus
 from visits.models import CareStatus, CareTask, PlannedVisit
 
-from . import reports
+from . import reports, sales
 
 LIST_SIZE = 8
 CARE_DAYS_AHEAD = 7
@@ -160,7 +160,8 @@ def _url_or(first, fallback) -> str:
 
 
 def company_totals(today: date) -> dict:
-    """Company-wide figures for finance and executives: four aggregate queries."""
+    """Company-wide figures for finance and executives: a few aggregate queries; sales from
+    the monthly summary."""
     year_start = date(today.year, 1, 1)
     customers = Customer.objects.aggregate(
         admitted=Count("pk", filter=Q(status=CustomerStatus.ACTIVE)),
@@ -170,9 +171,7 @@ def company_totals(today: date) -> dict:
             "pk", filter=Q(primary_manager__isnull=True) & ~Q(status=CustomerStatus.TERMINATED)
         ),
     )
-    sales = Transaction.objects.filter(date__gte=year_start, date__lte=today).aggregate(
-        revenue=Sum("amount"), profit=Sum("profit")
-    )
+    revenue, profit = sales.total(sales.Scope(), year_start, today)
     contracts = Contract.objects.aggregate(
         pending_n=Count("pk", filter=Q(status=ContractStatus.PENDING)),
         pending_amount=Sum("amount", filter=Q(status=ContractStatus.PENDING)),
@@ -182,7 +181,9 @@ def company_totals(today: date) -> dict:
     open_complaints = reports.open_complaints(model.objects.all()).count() if model else None
     return {
         **customers,
-        **sales,
+        "revenue": revenue,
+        "profit": profit,
+        "sales_as_of": sales.refreshed_at(),
         **contracts,
         "open_complaints": open_complaints,
         "year": today.year,

@@ -284,6 +284,12 @@ CELERY_BEAT_SCHEDULE["heartbeat"] = {
     "task": "dashboard.tasks.heartbeat_task",
     "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
 }
+# The monthly sales summary the reports and home pages read is rebuilt this often (and after a
+# grading run is published); pages show its age.
+CELERY_BEAT_SCHEDULE["sales-summary"] = {
+    "task": "dashboard.tasks.sales_summary_refresh_task",
+    "schedule": env.float("SALES_SUMMARY_REFRESH_SECONDS", default=300.0),
+}
 # Jobs whose sending failed because the broker was down are re-sent by this one.
 CELERY_BEAT_SCHEDULE["resend-pending-tasks"] = {
     "task": "notifications.tasks.pending_tasks_resend_task",

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from accounts.models import DataTransferLog
 from contracts.models import ContractStatus
 from dashboard.reports import REPORTS
+from dashboard.sales import refresh_sales_summary
 from notifications.models import Notification
 from tests.contracts.factories import submitted_contract
 from tiers.models import RunStatus
@@ -108,11 +109,15 @@ def test_finance_and_executive_see_company_totals_and_waiting_steps(
     client_for, finance, executive, manager, runs
 ):
     populate(manager, runs, 3)
+    page = client_for(executive).get("/").content.decode()
+    assert "Sales summary not built yet" in page and "¥900,000" not in page
+    refresh_sales_summary()
     for user in (finance, executive):
         page = client_for(user).get("/").content.decode()
         assert 'data-testid="home-company-totals"' in page
         assert 'data-testid="contracts-waiting"' in page
         assert "¥900,000" in page  # this year's revenue: 3 customers × (100,000 + 200,000)
+        assert "Sales as of 2026-" in page
         assert 'data-testid="home-visits"' not in page
 
 

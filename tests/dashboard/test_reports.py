@@ -11,6 +11,7 @@ from django.utils import translation
 from contracts.models import ContractStatus
 from dashboard import reports
 from dashboard.reports import ReportFilters
+from dashboard.sales import refresh_sales_summary
 from tiers.models import RunStatus
 from visits.models import VisitStatus
 
@@ -275,6 +276,7 @@ def test_revenue_and_profit_by_quarter_and_tier(executive, manager, other_manage
     sale(b, d(8, 15), "50000", "5000")
     sale(ungraded, d(10, 10), "10000", "1000")
     sale(c, d(3, 31), "999", "99")  # before the period
+    refresh_sales_summary()
     report = reports.revenue_by_tier(filters(executive, start=d(4, 1)))
     # Quarter, A, B, C, D, ungraded, revenue, profit
     assert report.rows == [
@@ -318,6 +320,7 @@ def test_manager_scorecard(executive, manager, manager2):
     )
     plan(old, manager, d(10, 10), VisitStatus.COMPLETED, done_on=d(10, 10))
     plan(old, manager, d(11, 1))
+    refresh_sales_summary()
     report = reports.manager_scorecard(filters(executive))
     rows = {row[0]: row[1:] for row in report.rows}
     # sales, growth %, customers, new, visit sat., complaint sat., plan %, deadlines met %
