@@ -1,8 +1,10 @@
-"""Demo data for the dashboard: build the sales summary from the demo's transactions."""
+"""Demo data for the dashboard: build the summaries from the demo's data."""
 
-from . import sales
+from .summaries import refresh_summaries
 
 
 def seed(context) -> None:
-    rows = sales.refresh_sales_summary()
-    context.stdout.write(f"Dashboard: sales summary built ({rows} rows).")
+    counts = refresh_summaries(today=context.today)
+    context.stdout.write(
+        f"Dashboard: summaries built ({counts['sales']} sales rows, {counts['risks']} risks)."
+    )

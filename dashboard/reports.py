@@ -29,7 +29,8 @@ from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
 from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
 
-from . import charts, sales
+from . import charts, sales, services
+from .models import RiskSignal
 
 TIERS = ["A", "B", "C", "D"]
 TIER_KEYS = TIERS + [""]
@@ -685,7 +686,7 @@ def sales_freshness(f: ReportFilters) -> dict:
     """Whether the sales figures come from the summary, and when it was rebuilt."""
     if f.sales_scope() is None:
         return {"summarised": False}
-    return {"summarised": True, "sales_as_of": sales.refreshed_at()}
+    return {"summarised": True, "sales_as_of": services.summaries_refreshed_at()}
 
 
 def revenue_by_tier(f: ReportFilters) -> Report:
@@ -856,16 +857,14 @@ def _round(value) -> Decimal | None:
 # --- early warning ------------------------------------------------------------------------
 
 
-def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
-    """Return the customers at risk in the scope, with the reasons, the biggest change first.
+def risk_facts(customers: QuerySet, today: date) -> dict[int, dict]:
+    """Return {customer id: facts} for the given customers that show at least one signal.
 
     Three reads, each one aggregate query: purchases of the two 4-week windows, tier drops in
     the latest published run, and customers with an overdue visit and an open complaint.
     """
-    today = f.today
     last_start = today - timedelta(days=RISK_WINDOW_DAYS - 1)
     prev_start = last_start - timedelta(days=RISK_WINDOW_DAYS)
-    customers = f.customers().exclude(status=CustomerStatus.TERMINATED)
     money = DecimalField(max_digits=16, decimal_places=2)
     moved = (
         Transaction.objects.filter(
@@ -902,39 +901,62 @@ def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
             customers.filter(pk__in=overdue).filter(pk__in=complaints).values_list("pk", flat=True)
         ):
             found.setdefault(customer_id, {})["overdue_and_complaint"] = True
-    if not found:
-        return []
-    # Rank on the facts first, then load only the customers shown (bounded work per page).
-    ranked = []
-    for customer_id, facts in found.items():
-        # Cheap arithmetic here; the worded reasons only for the customers shown.
-        moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
-        signals = (
-            (moved_by is not None and (moved_by > RISK_RISE or moved_by < RISK_FALL))
-            + tier_dropped(facts.get("dropped_from", ""), facts.get("dropped_to", ""))
-            + bool(facts.get("overdue_and_complaint"))
-        )
-        if signals:
-            ranked.append((-(signals * 1000 + abs(moved_by or 0) * 100), customer_id, moved_by))
-    ranked.sort(key=lambda item: (item[0], item[1]))
-    ranked = [
-        (customer_id, moved_by, found[customer_id], _reasons_of(found[customer_id]))
-        for _w, customer_id, moved_by in ranked[: limit or RISK_LIST_MAX]
-    ]
-    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(
-        [item[0] for item in ranked]
+    return found
+
+
+def risk_rank(facts: dict) -> float:
+    """How strong the warning is: the number of signals, then the size of the change (0: none)."""
+    moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
+    signals = (
+        (moved_by is not None and (moved_by > RISK_RISE or moved_by < RISK_FALL))
+        + tier_dropped(facts.get("dropped_from", ""), facts.get("dropped_to", ""))
+        + bool(facts.get("overdue_and_complaint"))
     )
-    result = [
-        {
-            "customer": by_id[customer_id],
-            "reasons": reasons,
-            "last": facts.get("last"),
-            "previous": facts.get("previous"),
-            "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
-        }
-        for customer_id, moved_by, facts, reasons in ranked
-        if customer_id in by_id
-    ]
+    return float(signals * 1000 + abs(moved_by or 0) * 100) if signals else 0.0
+
+
+def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
+    """Return the customers at risk in the scope, with the reasons, the strongest first.
+
+    A manager's own book (a few hundred customers) is examined now; wider scopes read the
+    early-warning table that the summaries job rebuilds every few minutes.
+    """
+    limit = limit or RISK_LIST_MAX
+    if f.sales_scope() is None:
+        found = risk_facts(f.customers().exclude(status=CustomerStatus.TERMINATED), f.today)
+        ranks = sorted(
+            (
+                (-rank, customer_id)
+                for customer_id, facts in found.items()
+                if (rank := risk_rank(facts))
+            )
+        )
+        top = [(customer_id, found[customer_id]) for _rank, customer_id in ranks[:limit]]
+    else:
+        signals = (
+            f.scope(RiskSignal.objects.all())
+            .exclude(customer__status=CustomerStatus.TERMINATED)
+            .order_by("-rank", "customer_id")[:limit]
+        )
+        top = [(signal.customer_id, signal.facts()) for signal in signals]
+    # Load only the customers shown (bounded work per page).
+    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(
+        [customer_id for customer_id, _facts in top]
+    )
+    result = []
+    for customer_id, facts in top:
+        if customer_id not in by_id:
+            continue
+        moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
+        result.append(
+            {
+                "customer": by_id[customer_id],
+                "reasons": _reasons_of(facts),
+                "last": facts.get("last"),
+                "previous": facts.get("previous"),
+                "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
+            }
+        )
     return result
 
 

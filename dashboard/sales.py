@@ -2,8 +2,8 @@
 
 Summing two million transactions joined to their customers takes seconds; the summary holds one
 row per month × department × primary manager × tier (a few thousand rows) and is rebuilt as a
-whole by `refresh_sales_summary`: every few minutes by beat, and after events that move many
-customers (a published grading run). Pages say how old the figures are.
+whole by the summaries job (dashboard.summaries): every few minutes by beat, and after a grading
+run is published. Pages say how old the figures are.
 
 A period that starts or ends inside a month is answered from the summary when that month has no
 transaction outside the period (the usual case: a period ending today); otherwise that one month
@@ -12,23 +12,17 @@ is summed from the transactions for the period's days.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
 
-from accounts.models import Transaction
-from config.jobs import serialize_job
+from accounts.models import Customer, Transaction
 
-from .models import Heartbeat, MonthlySales
+from .models import MonthlySales
 
-logger = logging.getLogger(__name__)
-
-SUMMARY = "sales-summary"
 ZERO = Decimal("0")
 # Summary fields and the transaction lookups they stand for.
 GROUPS = {
@@ -47,10 +41,10 @@ def month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def refresh_sales_summary() -> int:
-    """Rebuild the summary from the transactions in one transaction; return its row count.
+def rebuild_sales_summary() -> int:
+    """Replace the summary by one computed from the transactions; return its row count.
 
-    Readers keep seeing the previous summary until the new one commits.
+    Call inside the summaries job's transaction (dashboard.summaries.refresh_summaries).
     """
     if connection.vendor == "postgresql":
         month = "date_trunc('month', t.date)::date"
@@ -62,24 +56,13 @@ def refresh_sales_summary() -> int:
         SELECT {month}, c.department_id, c.primary_manager_id, c.tier,
                SUM(t.amount), SUM(t.profit), COUNT(*)
         FROM {Transaction._meta.db_table} t
-        JOIN {Transaction._meta.get_field("customer").related_model._meta.db_table} c
-          ON c.id = t.customer_id
+        JOIN {Customer._meta.db_table} c ON c.id = t.customer_id
         GROUP BY 1, 2, 3, 4
     """  # noqa: S608 - table names and expressions are ours, no user input
-    with transaction.atomic():
-        serialize_job(SUMMARY)
-        MonthlySales.objects.all().delete()  # a derived table, rebuilt below
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-        Heartbeat.objects.update_or_create(name=SUMMARY, defaults={"beat_at": timezone.now()})
-    rows = MonthlySales.objects.count()
-    logger.info("Sales summary rebuilt: %s rows", rows)
-    return rows
-
-
-def refreshed_at() -> datetime | None:
-    """When the summary was last rebuilt (None: never)."""
-    return Heartbeat.objects.filter(name=SUMMARY).values_list("beat_at", flat=True).first()
+    MonthlySales.objects.all().delete()  # a derived table, rebuilt below
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    return MonthlySales.objects.count()
 
 
 @dataclass

@@ -17,7 +17,7 @@ from notifications.models import Notification
 from tiers.models import AppealStatus, Grade, GradingRun, RunStatus
 from visits.models import CareStatus, CareTask, PlannedVisit
 
-from . import reports, sales
+from . import reports, sales, services
 
 LIST_SIZE = 8
 CARE_DAYS_AHEAD = 7
@@ -183,7 +183,7 @@ def company_totals(today: date) -> dict:
         **customers,
         "revenue": revenue,
         "profit": profit,
-        "sales_as_of": sales.refreshed_at(),
+        "sales_as_of": services.summaries_refreshed_at(),
         **contracts,
         "open_complaints": open_complaints,
         "year": today.year,

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from config.celery import RETRYING
 
-from . import sales, services
+from . import services, summaries
 
 
 @shared_task(ignore_result=True)
@@ -12,6 +12,6 @@ def heartbeat_task(name: str = services.BEAT) -> None:
 
 
 @shared_task(ignore_result=True, **RETRYING)
-def sales_summary_refresh_task() -> int:
-    """Rebuild the monthly sales summary the reports and home pages read."""
-    return sales.refresh_sales_summary()
+def summaries_refresh_task() -> dict[str, int]:
+    """Rebuild the sales summary and the early-warning list the reports and home pages read."""
+    return summaries.refresh_summaries()

@@ -345,16 +345,16 @@ def _after_tiers_changed(customer_ids: list[int]) -> None:
     """Hook run after customers' tiers changed (publication, upheld appeal).
 
     The visits app regenerates their visit plans from the new tier intervals, in a task, and
-    the sales summary is rebuilt.
+    the dashboard summaries are rebuilt.
     """
     from config.celery import enqueue_on_commit
-    from dashboard.tasks import sales_summary_refresh_task
+    from dashboard.tasks import summaries_refresh_task
     from visits.services import visit_plans_refresh_after_commit
 
     logger.info("Tiers changed for %d customers", len(customer_ids))
     visit_plans_refresh_after_commit(customer_ids=customer_ids)
-    # Sales by tier are read from the summary: rebuild it with the new tiers.
-    enqueue_on_commit(sales_summary_refresh_task)
+    # Sales by tier and tier drops are read from the summaries: rebuild them.
+    enqueue_on_commit(summaries_refresh_task)
 
 
 # --- Appeals -------------------------------------------------------------------------------------

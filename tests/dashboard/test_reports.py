@@ -11,7 +11,7 @@ from django.utils import translation
 from contracts.models import ContractStatus
 from dashboard import reports
 from dashboard.reports import ReportFilters
-from dashboard.sales import refresh_sales_summary
+from dashboard.summaries import refresh_summaries
 from tiers.models import RunStatus
 from visits.models import VisitStatus
 
@@ -276,7 +276,7 @@ def test_revenue_and_profit_by_quarter_and_tier(executive, manager, other_manage
     sale(b, d(8, 15), "50000", "5000")
     sale(ungraded, d(10, 10), "10000", "1000")
     sale(c, d(3, 31), "999", "99")  # before the period
-    refresh_sales_summary()
+    refresh_summaries()
     report = reports.revenue_by_tier(filters(executive, start=d(4, 1)))
     # Quarter, A, B, C, D, ungraded, revenue, profit
     assert report.rows == [
@@ -320,7 +320,7 @@ def test_manager_scorecard(executive, manager, manager2):
     )
     plan(old, manager, d(10, 10), VisitStatus.COMPLETED, done_on=d(10, 10))
     plan(old, manager, d(11, 1))
-    refresh_sales_summary()
+    refresh_summaries()
     report = reports.manager_scorecard(filters(executive))
     rows = {row[0]: row[1:] for row in report.rows}
     # sales, growth %, customers, new, visit sat., complaint sat., plan %, deadlines met %
@@ -381,6 +381,8 @@ def test_risk_list_for_a_manager_with_reasons(manager, risky):
 
 
 def test_risk_list_for_the_head_and_the_other_department(head, other_head, risky):
+    assert reports.risk_list(filters(head)) == []  # read from the table: not built yet
+    refresh_summaries(today=TODAY)
     names = {r["customer"].name for r in reports.risk_list(filters(head))}
     assert names == {"up40", "down30", "dropped", "both"}
     north = reports.risk_list(filters(other_head))
@@ -389,7 +391,20 @@ def test_risk_list_for_the_head_and_the_other_department(head, other_head, risky
     ]
 
 
+def test_the_table_gives_the_list_computed_now(executive, manager, risky):
+    refresh_summaries(today=TODAY)
+    computed = reports.risk_list(filters(manager))  # a manager's book: computed now
+    everyone = reports.risk_list(filters(executive))  # the table
+    mine = [r for r in everyone if r["customer"] in {c["customer"] for c in computed}]
+    assert [(r["customer"], r["reasons"], r["change"]) for r in mine] == [
+        (r["customer"], r["reasons"], r["change"]) for r in computed
+    ]
+    assert [r["customer"].name for r in everyone][:3] == ["north down", "up40", "down30"]
+    assert len(reports.risk_list(filters(executive), limit=2)) == 2
+
+
 def test_risk_report_rows(head, risky):
+    refresh_summaries(today=TODAY)
     report = reports.risk_report(filters(head))
     row = next(r for r in report.rows if r[0] == "down30")
     assert row[3:6] == [D("100000"), D("70000"), D("-30")]

@@ -15,8 +15,9 @@ from accounts.models import Transaction
 from dashboard import reports, sales
 from dashboard.models import MonthlySales
 from dashboard.reports import ReportFilters
-from dashboard.sales import Scope, refresh_sales_summary
-from dashboard.tasks import sales_summary_refresh_task
+from dashboard.sales import Scope
+from dashboard.summaries import refresh_summaries
+from dashboard.tasks import summaries_refresh_task
 from tiers import services as tier_services
 from tiers.models import RunStatus
 
@@ -57,7 +58,7 @@ def random_sales(manager, manager2, other_manager, east):
     for _ in range(150):
         day = date(2025, 9, 1) + timedelta(days=rng.randint(0, 440))
         sale(rng.choice(customers), day, str(rng.randint(1, 900_000)), str(rng.randint(0, 9_000)))
-    refresh_sales_summary()
+    refresh_summaries()
     return customers
 
 
@@ -86,7 +87,7 @@ def test_an_edge_month_with_sales_outside_the_period_is_summed_from_transactions
     sale(c, d(5, 2), "100")
     sale(c, d(5, 15), "20")
     sale(c, d(5, 30), "3")
-    refresh_sales_summary()
+    refresh_summaries()
     assert sales.total(Scope(), d(5, 10), d(5, 20)) == (D("20"), D("0"))
     assert sales.total(Scope(), d(5, 1), d(5, 29)) == (D("120"), D("0"))
     assert sales.total(Scope(), d(5, 3), d(6, 30)) == (D("23"), D("0"))
@@ -100,11 +101,11 @@ def test_figures_are_those_of_the_last_rebuild(executive, manager):
     filters = ReportFilters(user=executive, start=d(10, 1), end=TODAY, today=TODAY)
     assert reports.revenue_by_tier(filters).totals[-2] == 0  # never built
     assert reports.revenue_by_tier(filters).extra["sales_as_of"] is None
-    refresh_sales_summary()
+    refresh_summaries()
     assert reports.revenue_by_tier(filters).totals[-2] == D("1000")
     sale(c, d(10, 6), "500")
     assert reports.revenue_by_tier(filters).totals[-2] == D("1000")  # until the next rebuild
-    sales_summary_refresh_task.delay()
+    summaries_refresh_task.delay()
     report = reports.revenue_by_tier(filters)
     assert report.totals[-2] == D("1500")
     assert report.extra["summarised"] and report.extra["sales_as_of"] == NOW
@@ -121,7 +122,7 @@ def test_a_managers_own_book_is_summed_live(manager):
 def test_head_scope_is_their_department(head, manager, other_manager):
     sale(customer(manager, tier="A"), d(10, 5), "1000")
     sale(customer(other_manager, tier="A"), d(10, 5), "7")  # another department
-    refresh_sales_summary()
+    refresh_summaries()
     filters = ReportFilters(user=head, start=d(10, 1), end=TODAY, today=TODAY)
     assert reports.revenue_by_tier(filters).totals[-2] == D("1000")
 
@@ -131,7 +132,7 @@ def test_publication_rebuilds_the_summary_with_the_new_tiers(
 ):
     c = customer(manager, tier="B")
     sale(c, d(10, 5), "1000")
-    refresh_sales_summary()
+    refresh_summaries()
     review = run("2026Q3", status=RunStatus.UNDER_REVIEW)
     grade(review, c, "A", previous="B")
     # Tasks run eagerly in tests: the rebuild runs when the publication commits.
@@ -145,9 +146,9 @@ def test_the_command_rebuilds_and_a_rebuild_replaces_everything(manager, capsys)
     sale(c, d(3, 5), "10")
     sale(c, d(3, 6), "20")
     sale(c, d(4, 1), "5")
-    call_command("refresh_sales_summary")
-    assert "2 rows" in capsys.readouterr().out
-    call_command("refresh_sales_summary")
+    call_command("refresh_summaries")
+    assert "2 sales rows" in capsys.readouterr().out
+    call_command("refresh_summaries")
     assert sorted(MonthlySales.objects.values_list("month", "amount", "transactions")) == [
         (d(3, 1), D("30"), 2),
         (d(4, 1), D("5"), 1),
