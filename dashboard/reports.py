@@ -918,31 +918,16 @@ def risk_rank(facts: dict) -> float:
 def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
     """Return the customers at risk in the scope, with the reasons, the strongest first.
 
-    A manager's own book (a few hundred customers) is examined now; wider scopes read the
-    early-warning table that the summaries job rebuilds every few minutes.
+    Read from the early-warning table, which the summaries job rebuilds every few minutes.
     """
-    limit = limit or RISK_LIST_MAX
-    if f.sales_scope() is None:
-        found = risk_facts(f.customers().exclude(status=CustomerStatus.TERMINATED), f.today)
-        ranks = sorted(
-            (
-                (-rank, customer_id)
-                for customer_id, facts in found.items()
-                if (rank := risk_rank(facts))
-            )
-        )
-        top = [(customer_id, found[customer_id]) for _rank, customer_id in ranks[:limit]]
-    else:
-        signals = (
-            f.scope(RiskSignal.objects.all())
-            .exclude(customer__status=CustomerStatus.TERMINATED)
-            .order_by("-rank", "customer_id")[:limit]
-        )
-        top = [(signal.customer_id, signal.facts()) for signal in signals]
-    # Load only the customers shown (bounded work per page).
-    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(
-        [customer_id for customer_id, _facts in top]
+    signals = list(
+        f.scope(RiskSignal.objects.all())
+        .exclude(customer__status=CustomerStatus.TERMINATED)
+        .select_related("customer__primary_manager", "customer__department")
+        .order_by("-rank", "customer_id")[: limit or RISK_LIST_MAX]
     )
+    top = [(signal.customer_id, signal.facts()) for signal in signals]
+    by_id = {signal.customer_id: signal.customer for signal in signals}
     result = []
     for customer_id, facts in top:
         if customer_id not in by_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, IntegerField, Q, Sum, When, Window
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -56,8 +56,8 @@ def home_context(user, *, today: date | None = None) -> dict:
         "by_tier": by_tier,
         "tier_rows": [(t, by_tier.get(t, 0)) for t in reports.TIER_KEYS],
         "recent_notifications": list(Notification.objects.for_user(user).unread()[:5]),
-        "unread_count": Notification.objects.for_user(user).unread().count(),
-        "returning_soon": pool_returning_soon(user)[:10],
+        # Only a manager's own customers go back to the pool.
+        "returning_soon": pool_returning_soon(user)[:10] if is_manager else [],
     }
     work = is_manager or is_head
     if work:
@@ -70,20 +70,23 @@ def home_context(user, *, today: date | None = None) -> dict:
             visit_scope = Q(assigned_to=user)
             care_scope = Q(assigned_to=user)
             contract_scope = Q(owner=user)
+        # The first rows and the counts of all rows in one query: window sums over the
+        # whole filtered set, computed before the LIMIT.
         context["visits"], context["more_visits"] = _sliced(
             PlannedVisit.objects.open()
             .filter(visit_scope, due_date__lte=today)
             .select_related("customer", "assigned_to")
+            .annotate(
+                overdue_total=Window(_count_where(Q(due_date__lt=today))),
+                today_total=Window(_count_where(Q(due_date=today))),
+            )
             .order_by("due_date", "pk")
         )
-        context["visit_counts"] = (
-            PlannedVisit.objects.open()
-            .filter(visit_scope, due_date__lte=today)
-            .aggregate(
-                overdue=Count("pk", filter=Q(due_date__lt=today)),
-                today=Count("pk", filter=Q(due_date=today)),
-            )
-        )
+        first = context["visits"][0] if context["visits"] else None
+        context["visit_counts"] = {
+            "overdue": first.overdue_total if first else 0,
+            "today": first.today_total if first else 0,
+        }
         context["care_tasks"], context["more_care"] = _sliced(
             CareTask.objects.filter(
                 care_scope,
@@ -134,6 +137,10 @@ def home_context(user, *, today: date | None = None) -> dict:
             ).order_by("-period")[:3]
         )
     return context
+
+
+def _count_where(condition: Q) -> Sum:
+    return Sum(Case(When(condition, then=1), default=0, output_field=IntegerField()))
 
 
 def _open_complaints(user, departments):
