@@ -108,8 +108,9 @@ def sales_by(
         cell[2] += count or 0
 
     aggregates, live_ranges = {}, []
+    inexact_by_bucket = _inexact_edge_months([(first, last) for _label, first, last in buckets])
     for i, (label, first, last) in enumerate(buckets):
-        inexact = _inexact_edge_months(first, last)
+        inexact = inexact_by_bucket[i]
         months = Q(month__gte=month_start(first), month__lte=month_start(last))
         if inexact:
             months &= ~Q(month__in=inexact)
@@ -142,21 +143,35 @@ def sales_by(
     return result
 
 
-def _inexact_edge_months(first: date, last: date) -> set[date]:
-    """The edge months of [first, last] whose summary row would count days outside it.
+def _inexact_edge_months(periods: list[tuple[date, date]]) -> list[set[date]]:
+    """For each (first, last), the edge months whose summary row counts days outside it.
 
     A month wholly inside never does; the first (last) month does only when one of its
-    transactions falls before `first` (after `last`): at most one indexed probe per edge.
+    transactions falls before `first` (after `last`). All the probes go in one query of
+    EXISTS clauses, each an indexed range probe on the transaction date.
     """
-    inexact = set()
-    if first > month_start(first) and (
-        Transaction.objects.filter(date__gte=month_start(first), date__lt=first).exists()
-    ):
-        inexact.add(month_start(first))
-    if last < month_end(last) and (
-        Transaction.objects.filter(date__gt=last, date__lte=month_end(last)).exists()
-    ):
-        inexact.add(month_start(last))
+    probes: list[tuple[int, date, QuerySet]] = []
+    for i, (first, last) in enumerate(periods):
+        if first > month_start(first):
+            outside = Transaction.objects.filter(date__gte=month_start(first), date__lt=first)
+            probes.append((i, month_start(first), outside))
+        if last < month_end(last):
+            outside = Transaction.objects.filter(date__gt=last, date__lte=month_end(last))
+            probes.append((i, month_start(last), outside))
+    inexact: list[set[date]] = [set() for _ in periods]
+    if not probes:
+        return inexact
+    clauses, params = [], []
+    for _i, _month, outside in probes:
+        sql, probe_params = outside.values("pk")[:1].query.sql_with_params()
+        clauses.append(f"EXISTS ({sql})")
+        params.extend(probe_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(clauses), params)
+        found = cursor.fetchone()
+    for (i, month, _outside), outside_exists in zip(probes, found, strict=True):
+        if outside_exists:
+            inexact[i].add(month)
     return inexact
 
 

@@ -38,14 +38,18 @@ def home_context(user, *, today: date | None = None) -> dict:
     is_manager = permissions.is_account_manager(user)
     sees_all = permissions.sees_everything(user)
     departments = permissions.headed_department_ids(user) if is_head else []
-    customers = Customer.objects.visible_to(user)
-    by_tier = dict(
-        customers.exclude(status=CustomerStatus.TERMINATED)
-        .filter(primary_manager__isnull=False)
-        .values_list("tier")
-        .annotate(n=Count("pk"))
+    # One grouped read gives the customers by tier and, for those who see every customer,
+    # the company's counts by status.
+    status_rows = list(
+        Customer.objects.visible_to(user)
+        .values("status", "tier")
+        .annotate(n=Count("pk"), pooled=Count("pk", filter=Q(primary_manager__isnull=True)))
         .order_by()
     )
+    by_tier: dict[str, int] = {}
+    for row in status_rows:
+        if row["status"] != CustomerStatus.TERMINATED and row["n"] > row["pooled"]:
+            by_tier[row["tier"]] = by_tier.get(row["tier"], 0) + row["n"] - row["pooled"]
     context: dict = {
         "today": today,
         "now": timezone.now(),
@@ -130,7 +134,7 @@ def home_context(user, *, today: date | None = None) -> dict:
             Grade.objects.visible_to(user).filter(appeal__status=AppealStatus.PENDING).count()
         )
     if sees_all:
-        context["totals"] = company_totals(today)
+        context["totals"] = company_totals(today, status_rows)
         context["runs_to_review"] = list(
             GradingRun.objects.filter(
                 status__in=[RunStatus.COMPUTED, RunStatus.UNDER_REVIEW]
@@ -166,18 +170,22 @@ def _url_or(first, fallback) -> str:
         return fallback()
 
 
-def company_totals(today: date) -> dict:
+def company_totals(today: date, status_rows: list[dict]) -> dict:
     """Company-wide figures for finance and executives: a few aggregate queries; sales from
-    the monthly summary."""
+    the monthly summary. `status_rows` are every customer counted by status and tier."""
     year_start = date(today.year, 1, 1)
-    customers = Customer.objects.aggregate(
-        admitted=Count("pk", filter=Q(status=CustomerStatus.ACTIVE)),
-        dormant=Count("pk", filter=Q(status=CustomerStatus.DORMANT)),
-        pending=Count("pk", filter=Q(status=CustomerStatus.PENDING_ADMISSION)),
-        pool=Count(
-            "pk", filter=Q(primary_manager__isnull=True) & ~Q(status=CustomerStatus.TERMINATED)
+
+    def counted(status: str) -> int:
+        return sum(row["n"] for row in status_rows if row["status"] == status)
+
+    customers = {
+        "admitted": counted(CustomerStatus.ACTIVE),
+        "dormant": counted(CustomerStatus.DORMANT),
+        "pending": counted(CustomerStatus.PENDING_ADMISSION),
+        "pool": sum(
+            row["pooled"] for row in status_rows if row["status"] != CustomerStatus.TERMINATED
         ),
-    )
+    }
     revenue, profit = sales.total(sales.Scope(), year_start, today)
     contracts = Contract.objects.aggregate(
         pending_n=Count("pk", filter=Q(status=ContractStatus.PENDING)),
