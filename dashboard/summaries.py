@@ -25,16 +25,20 @@ BATCH = 2000
 def refresh_summaries(*, today: date | None = None) -> dict[str, int]:
     """Rebuild the sales summary and the early-warning list; return their row counts."""
     today = today or timezone.localdate()
+    # Read first: the write transaction (which holds SQLite's only write lock) stays short.
+    risks = risk_signals(today)
     with transaction.atomic():
         serialize_job(SUMMARIES)
-        counts = {"sales": sales.rebuild_sales_summary(), "risks": rebuild_risk_signals(today)}
+        counts = {"sales": sales.rebuild_sales_summary(), "risks": len(risks)}
+        RiskSignal.objects.all().delete()  # a derived table, rebuilt here
+        RiskSignal.objects.bulk_create(risks, batch_size=BATCH)
         Heartbeat.objects.update_or_create(name=SUMMARIES, defaults={"beat_at": timezone.now()})
     logger.info("Summaries rebuilt: %s", counts)
     return counts
 
 
-def rebuild_risk_signals(today: date) -> int:
-    """Replace the early-warning list by the one computed for today over every customer."""
+def risk_signals(today: date) -> list[RiskSignal]:
+    """The early-warning list computed for today over every customer (unsaved rows)."""
     found = reports.risk_facts(Customer.objects.exclude(status=CustomerStatus.TERMINATED), today)
     rows = []
     for customer_id, facts in found.items():
@@ -53,6 +57,4 @@ def rebuild_risk_signals(today: date) -> int:
                 computed_on=today,
             )
         )
-    RiskSignal.objects.all().delete()  # a derived table, rebuilt below
-    RiskSignal.objects.bulk_create(rows, batch_size=BATCH)
-    return len(rows)
+    return rows
