@@ -983,7 +983,11 @@ def risk_report(f: ReportFilters) -> Report:
         _("Early warning"),
         columns,
         rows,
-        extra={"risks": risks},
+        extra={
+            "risks": risks,
+            "summarised": True,
+            "sales_as_of": services.summaries_refreshed_at(),
+        },
         notes=_(
             "Purchases of the last 4 weeks moved by more than +30 % or −20 % against the "
             "4 weeks before, the tier dropped in the latest published grading, or an overdue "
