@@ -15,7 +15,7 @@ is one user with its own session cookie, going round that user's pages: home pag
 list pages, customer details, notifications, complaints, contracts and a report. The script
 prints throughput, median, 95th and 99th percentile latency and errors (wrk's Lua `done()`),
 then the server time per page from gunicorn's access log and the CPU the workers used.
-Options: --worker-class/--threads (gunicorn), --warmup, --users, --keep-logs.
+Options: --worker-class/--threads (gunicorn), --warmup, --only (a part of the mix), --keep-logs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import contextlib
 import datetime
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -101,7 +102,11 @@ def page_mix(role: str, customer_ids: list[int]) -> list[tuple[str, str]]:
 
 
 def lua_string(text: str) -> str:
-    return json.dumps(text)  # a JSON string of ASCII is a valid Lua string literal
+    """Quote text for Lua: a JSON string of ASCII is a valid Lua string literal (LuaJIT does
+    not read JSON's \\u escapes, hence ASCII only; URLs are percent-encoded anyway)."""
+    if not text.isascii():
+        raise ValueError(f"not ASCII: {text!r}")
+    return json.dumps(text)
 
 
 def lua_script(users: list[SimulatedUser], cookie_name: str, headers: dict[str, str]) -> str:
@@ -296,18 +301,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in a process group (from /proc)."""
+def process_stats() -> dict[int, tuple[int, float]]:
+    """Return {pid: (process group, user + system CPU seconds)} of every process (/proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    stats = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:  # field 5 of stat: the process group
-                total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            # After the command: state, ppid, pgrp, …, utime (14th field), stime (15th).
+            stats[int(entry.name)] = (int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks)
+    return stats
+
+
+def with_application_name(database_url: str, name: str) -> str:
+    """Tag the connections so that their PostgreSQL backends can be found for their CPU time."""
+    return f"{database_url}{'&' if '?' in database_url else '?'}application_name={name}"
+
+
+def backend_pids(application_name: str) -> set[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def cpu_seconds(server_group: int, backends: set[int]) -> tuple[float, float]:
+    """CPU seconds so far of the gunicorn process group and of the given database backends
+    (PostgreSQL must run on this machine for the second figure)."""
+    stats = process_stats()
+    server = sum(cpu for group, cpu in stats.values() if group == server_group)
+    database = sum(stats[pid][1] for pid in backends if pid in stats)
+    return server, database
 
 
 def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -375,6 +404,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1, help="per worker (gthread)")
+    parser.add_argument(
+        "--only", help="load only the pages whose label contains one of these (comma-separated)"
+    )
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
 
@@ -390,6 +422,8 @@ def main() -> int:
         database_url, os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL), tmp / "static"
     )
     os.environ.update(env)  # the sessions must be signed with gunicorn's secret key
+    application_name = f"crm-load-{os.getpid()}"
+    env["DATABASE_URL"] = with_application_name(database_url, application_name)
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -405,6 +439,12 @@ def main() -> int:
         return 2
     call_command("collectstatic", "--noinput", verbosity=0)
     users = simulated_users(args.connections)
+    if args.only:
+        wanted = args.only.split(",")
+        for user in users:
+            user.paths = [
+                (label, path) for label, path in user.paths if any(w in label for w in wanted)
+            ]
     create_sessions(users)
     labels = {path: label for user in users for label, path in user.paths}
     headers = {"X-Forwarded-Proto": "https", "Accept-Language": "zh-hans"}
@@ -437,12 +477,21 @@ def main() -> int:
         if args.warmup:
             run_wrk(base, script, args.connections, args.warmup)
         access_log.write_text("")  # gunicorn appends: the log now holds the measured run only
+        backends = backend_pids(application_name)  # persistent: CONN_MAX_AGE
         load_before = os.getloadavg()
-        cpu_before = group_cpu_seconds(server.pid)
+        server_before, database_before = cpu_seconds(server.pid, backends)
+        wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = run_wrk(base, script, args.connections, args.duration)
-        cpu_used = group_cpu_seconds(server.pid) - cpu_before
+        wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_after, database_after = cpu_seconds(server.pid, backends)
         load_after = os.getloadavg()
-        report(args, result, customers, database_url, cpu_used, (load_before, load_after))
+        cpu = {
+            "gunicorn": server_after - server_before,
+            "PostgreSQL": database_after - database_before,
+            "wrk": (wrk_after.ru_utime + wrk_after.ru_stime)
+            - (wrk_before.ru_utime + wrk_before.ru_stime),
+        }
+        report(args, result, customers, database_url, cpu, (load_before, load_after))
         rows = server_times(access_log.read_text(), labels)
         print("\nServer time per page (gunicorn access log: from request read to response sent)\n")
         print("| page | requests | median ms | p95 ms | non-2xx |")
@@ -471,7 +520,7 @@ def main() -> int:
     return status
 
 
-def report(args, result: dict, customers: int, database_url: str, cpu_used: float, loads) -> None:
+def report(args, result: dict, customers: int, database_url: str, cpu: dict, loads) -> None:
     database = database_url.rsplit("/", 1)[1]
     print(
         f"Load: gunicorn {args.workers} workers ({args.worker_class}, {args.threads} thread"
@@ -496,10 +545,19 @@ def report(args, result: dict, customers: int, database_url: str, cpu_used: floa
         f"| errors | {errors} ({result['non2xx']} non-2xx, {result['socket_errors']} socket) "
         f"of {result['requests']:,} | 0 | {'met' if errors == 0 else 'not met'} |"
     )
-    print(
-        f"| gunicorn CPU | {cpu_used / (result['duration_us'] / 1e6):.2f} of "
-        f"{os.cpu_count()} cores | | |"
-    )
+    seconds = result["duration_us"] / 1e6
+    print("\nCPU used during the run, and what it costs per request:\n")
+    print("| process | cores busy | CPU ms per request |")
+    print("| --- | ---: | ---: |")
+    for name, used in cpu.items():
+        print(f"| {name} | {used / seconds:.2f} | {1000 * used / max(1, result['requests']):.1f} |")
+    serving = cpu["gunicorn"] + cpu["PostgreSQL"]
+    if serving:
+        print(
+            f"\nServing one request of this mix costs {1000 * serving / result['requests']:.1f} ms "
+            f"of CPU (gunicorn + PostgreSQL): {os.cpu_count()} otherwise idle cores could serve "
+            f"about {os.cpu_count() * result['requests'] / serving:.0f} requests/s."
+        )
 
 
 if __name__ == "__main__":
