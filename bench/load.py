@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -320,23 +321,48 @@ def with_application_name(database_url: str, name: str) -> str:
     return f"{database_url}{'&' if '?' in database_url else '?'}application_name={name}"
 
 
-def backend_pids(application_name: str) -> set[int]:
-    from django.db import connection
+class CpuSampler(threading.Thread):
+    """Sample, every second, the CPU seconds of the gunicorn process group and of the
+    PostgreSQL backends of its connections (tagged with an application name), so that a
+    process ending during the run (a connection closed after CONN_MAX_AGE) still counts.
+    PostgreSQL must run on this machine for its figure."""
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name]
-        )
-        return {row[0] for row in cursor.fetchall()}
+    def __init__(self, server_group: int, database_url: str, application_name: str):
+        super().__init__(daemon=True)
+        self.server_group = server_group
+        self.database_url = database_url
+        self.application_name = application_name
+        self.stopped = threading.Event()
+        self.ready = threading.Event()  # the baseline is taken
+        self.baseline: dict[int, float] = {}
+        self.latest: dict[int, tuple[str, float]] = {}
 
+    def sample(self, pg, *, first: bool = False) -> None:
+        query = "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+        backends = {row[0] for row in pg.execute(query, [self.application_name])}
+        for pid, (group, cpu) in process_stats().items():
+            if group == self.server_group or pid in backends:
+                # A process born during the run spent all its CPU time in it.
+                self.baseline.setdefault(pid, cpu if first else 0.0)
+                self.latest[pid] = ("gunicorn" if group == self.server_group else "PostgreSQL", cpu)
 
-def cpu_seconds(server_group: int, backends: set[int]) -> tuple[float, float]:
-    """CPU seconds so far of the gunicorn process group and of the given database backends
-    (PostgreSQL must run on this machine for the second figure)."""
-    stats = process_stats()
-    server = sum(cpu for group, cpu in stats.values() if group == server_group)
-    database = sum(stats[pid][1] for pid in backends if pid in stats)
-    return server, database
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as pg:
+            self.sample(pg, first=True)
+            self.ready.set()
+            while not self.stopped.wait(1):
+                self.sample(pg)
+            self.sample(pg)
+
+    def totals(self) -> dict[str, float]:
+        self.stopped.set()
+        self.join()
+        totals = {"gunicorn": 0.0, "PostgreSQL": 0.0}
+        for pid, (role, cpu) in self.latest.items():
+            totals[role] += cpu - self.baseline[pid]
+        return totals
 
 
 def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -477,20 +503,18 @@ def main() -> int:
         if args.warmup:
             run_wrk(base, script, args.connections, args.warmup)
         access_log.write_text("")  # gunicorn appends: the log now holds the measured run only
-        backends = backend_pids(application_name)  # persistent: CONN_MAX_AGE
         load_before = os.getloadavg()
-        server_before, database_before = cpu_seconds(server.pid, backends)
+        sampler = CpuSampler(server.pid, database_url, application_name)
+        sampler.start()
+        sampler.ready.wait(timeout=30)
         wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = run_wrk(base, script, args.connections, args.duration)
         wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        server_after, database_after = cpu_seconds(server.pid, backends)
+        cpu = sampler.totals()
+        cpu["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (
+            wrk_before.ru_utime + wrk_before.ru_stime
+        )
         load_after = os.getloadavg()
-        cpu = {
-            "gunicorn": server_after - server_before,
-            "PostgreSQL": database_after - database_before,
-            "wrk": (wrk_after.ru_utime + wrk_after.ru_stime)
-            - (wrk_before.ru_utime + wrk_before.ru_stime),
-        }
         report(args, result, customers, database_url, cpu, (load_before, load_after))
         rows = server_times(access_log.read_text(), labels)
         print("\nServer time per page (gunicorn access log: from request read to response sent)\n")
