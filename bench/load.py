@@ -180,7 +180,7 @@ def parse_wrk_result(output: str) -> dict:
     for line in output.splitlines():
         if line.startswith(RESULT_MARK):
             result = json.loads(line[len(RESULT_MARK) :])
-            result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+            result["rps"] = result["requests"] / max(1e-6, result["duration_us"] / 1e6)
             result["socket_errors"] = sum(
                 result[key] for key in ("connect", "read", "write", "timeout")
             )
@@ -576,7 +576,7 @@ def report(args, result: dict, customers: int, database_url: str, cpu: dict, loa
     for name, used in cpu.items():
         print(f"| {name} | {used / seconds:.2f} | {1000 * used / max(1, result['requests']):.1f} |")
     serving = cpu["gunicorn"] + cpu["PostgreSQL"]
-    if serving:
+    if serving and result["requests"]:
         print(
             f"\nServing one request of this mix costs {1000 * serving / result['requests']:.1f} ms "
             f"of CPU (gunicorn + PostgreSQL): {os.cpu_count()} otherwise idle cores could serve "
