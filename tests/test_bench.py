@@ -1,4 +1,5 @@
-"""The load test's pieces (bench/load.py) without running wrk or gunicorn."""
+"""The benchmark's pieces (bench/load.py, bench/suite.py) without running wrk, gunicorn or
+the benchmarks themselves."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from bench import load
+from bench import load, suite
 from tests.factories import CustomerFactory
 
 
@@ -141,3 +142,25 @@ def test_simulated_users_get_pages_of_customers_they_may_see(manager, head, exec
     second_details = [p for label, p in manager_users[1].paths if label == "customer detail"]
     assert first_details == [f"/customers/{c.pk}/" for c in own[:3]]
     assert second_details == [f"/customers/{own[3].pk}/"]  # the same user again: next customers
+
+
+def test_suite_runs_the_load_test_on_postgresql_only():
+    sqlite = {section.name: section for section in suite.sections("sqlite", False, 100_000)}
+    postgresql = {section.name: section for section in suite.sections("postgresql", False, 100_000)}
+    assert "load" not in sqlite
+    assert list(postgresql) == suite.SECTIONS
+    assert postgresql["load"].database_url == postgresql["pages"].database_url
+    assert postgresql["pages"].database_url.endswith("/crm_bench_make")
+    assert sqlite["pages"].database_url.endswith("/var/bench/bench.sqlite3")
+
+
+def test_suite_gives_each_job_and_size_its_own_scratch_database():
+    full = {section.name: section for section in suite.sections("postgresql", False, 100_000)}
+    quick = {section.name: section for section in suite.sections("postgresql", True, 2_000)}
+    urls = {section.database_url for section in full.values() if section.name != "load"}
+    assert len(urls) == 4  # pages and dashboard share one, each job has its own
+    assert quick["pages"].database_url.endswith("/crm_bench_make_2000")
+    assert quick["regrade"].database_url.endswith("/crm_bench_make_tiers_10000")
+    assert "--customers=10000" in quick["reminders"].command
+    assert quick["excel"].env["BENCH_EXPORT_CUSTOMERS"] == "10000"
+    assert full["regrade"].command[-3:-1] == ["--customers=100000", "--transactions=2000000"]
