@@ -13,9 +13,12 @@ gunicorn runs `config.settings.production` (DEBUG off, static files collected an
 whitenoise) on the loopback interface. wrk runs one thread per connection, so each connection
 is one user with its own session cookie, going round that user's pages: home page, customer
 list pages, customer details, notifications, complaints, contracts and a report. The script
-prints throughput, median, 95th and 99th percentile latency and errors (wrk's Lua `done()`),
-then the server time per page from gunicorn's access log and the CPU the workers used.
-Options: --worker-class/--threads (gunicorn), --warmup, --only (a part of the mix), --keep-logs.
+prints throughput, median, 95th and 99th percentile latency and errors (wrk's Lua `done()`);
+the CPU time gunicorn and its PostgreSQL backends spent per request, and so the throughput two
+otherwise idle cores could give (a figure that holds on a busy machine, unlike the latency);
+then the server time per page from gunicorn's access log. The exit status is 0 only if
+issue 12's targets are met. Options: --worker-class/--threads (gunicorn), --warmup,
+--only (a part of the mix, e.g. --only "customer list" to see what one page costs), --keep-logs.
 """
 
 from __future__ import annotations
