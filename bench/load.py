@@ -18,13 +18,15 @@ the CPU time gunicorn and its PostgreSQL backends spent per request, and so the 
 otherwise idle cores could give (a figure that holds on a busy machine, unlike the latency);
 then the server time per page from gunicorn's access log. The exit status is 0 only if
 issue 12's targets are met. Options: --worker-class/--threads (gunicorn), --warmup,
---only (a part of the mix, e.g. --only "customer list" to see what one page costs), --keep-logs.
+--only (a part of the mix, e.g. --only "customer list"), --per-page SECONDS (then each page
+alone: its CPU cost, i.e. where the time goes), --keep-logs.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -41,7 +43,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +60,12 @@ TARGET_P95_MS = 500
 ROLE_SHARES = {"account_manager": 40, "department_head": 6, "finance": 2, "executive": 2}
 
 
-@dataclass
+@dataclasses.dataclass
 class SimulatedUser:
     username: str
     role: str
     session_key: str = ""
-    paths: list[tuple[str, str]] = field(default_factory=list)  # (label, path)
+    paths: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (label, path)
 
 
 def choose_users(users_by_role: dict[str, list[str]], total: int) -> list[tuple[str, str]]:
@@ -105,6 +106,17 @@ def page_mix(role: str, customer_ids: list[int]) -> list[tuple[str, str]]:
     ]
 
 
+def restrict(users: list[SimulatedUser], wanted: list[str]) -> list[SimulatedUser]:
+    """Copies of the users keeping only the pages whose label contains one of `wanted`."""
+    return [
+        dataclasses.replace(
+            user,
+            paths=[(label, path) for label, path in user.paths if any(w in label for w in wanted)],
+        )
+        for user in users
+    ]
+
+
 def lua_string(text: str) -> str:
     """Quote text for Lua: a JSON string of ASCII is a valid Lua string literal (LuaJIT does
     not read JSON's \\u escapes, hence ASCII only; URLs are percent-encoded anyway)."""
@@ -118,6 +130,8 @@ def lua_script(users: list[SimulatedUser], cookie_name: str, headers: dict[str, 
     per connection), going round its paths from a staggered start; non-2xx answers counted."""
     entries = []
     for user in users:
+        if not user.paths:
+            continue  # e.g. a manager without customers when only details are loaded
         paths = ", ".join(lua_string(path) for _label, path in user.paths)
         cookie = lua_string(f"{cookie_name}={user.session_key}")
         entries.append(f"  {{cookie = {cookie}, paths = {{{paths}}}}},")
@@ -436,6 +450,13 @@ def main() -> int:
     parser.add_argument(
         "--only", help="load only the pages whose label contains one of these (comma-separated)"
     )
+    parser.add_argument(
+        "--per-page",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="then load each page alone this long and report its CPU cost",
+    )
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
 
@@ -469,11 +490,10 @@ def main() -> int:
     call_command("collectstatic", "--noinput", verbosity=0)
     users = simulated_users(args.connections)
     if args.only:
-        wanted = args.only.split(",")
-        for user in users:
-            user.paths = [
-                (label, path) for label, path in user.paths if any(w in label for w in wanted)
-            ]
+        users = restrict(users, args.only.split(","))
+        if not any(user.paths for user in users):
+            print(f"No page of the mix matches --only {args.only!r}.", file=sys.stderr)
+            return 2
     create_sessions(users)
     labels = {path: label for user in users for label, path in user.paths}
     headers = {"X-Forwarded-Proto": "https", "Accept-Language": "zh-hans"}
@@ -508,15 +528,7 @@ def main() -> int:
         access_log.write_text("")  # gunicorn appends: the log now holds the measured run only
         load_before = os.getloadavg()
         sampler = CpuSampler(server.pid, database_url, application_name)
-        sampler.start()
-        sampler.ready.wait(timeout=30)
-        wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = run_wrk(base, script, args.connections, args.duration)
-        wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = sampler.totals()
-        cpu["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (
-            wrk_before.ru_utime + wrk_before.ru_stime
-        )
+        result, cpu = measured_run(base, script, args.connections, args.duration, sampler)
         load_after = os.getloadavg()
         report(args, result, customers, database_url, cpu, (load_before, load_after))
         rows = server_times(access_log.read_text(), labels)
@@ -525,6 +537,30 @@ def main() -> int:
         print("| --- | ---: | ---: | ---: | ---: |")
         for label, count, median, p95, failed in rows:
             print(f"| {label} | {count} | {median:.1f} | {p95:.1f} | {failed} |")
+        if args.per_page:
+            per_page = tmp / "page.lua"
+            print(
+                f"\nEach page alone, {args.per_page} s with {args.connections} connections: "
+                "its CPU cost and what two otherwise idle cores could serve of it\n"
+            )
+            print(
+                "| page | req/s here | gunicorn CPU ms | PostgreSQL CPU ms | req/s on idle cores |"
+            )
+            print("| --- | ---: | ---: | ---: | ---: |")
+            for label in dict.fromkeys(labels.values()):
+                alone = restrict(users, [label])
+                per_page.write_text(lua_script(alone, settings.SESSION_COOKIE_NAME, headers))
+                # wrk leaves requests queued when it stops: let the workers finish them first.
+                wait_until_up(base, server, timeout=600)
+                sampler = CpuSampler(server.pid, database_url, application_name)
+                page, cpu = measured_run(base, per_page, args.connections, args.per_page, sampler)
+                done = max(1, page["requests"])
+                serving = cpu["gunicorn"] + cpu["PostgreSQL"]
+                capacity = os.cpu_count() * done / serving if serving else 0
+                print(
+                    f"| {label} | {page['rps']:.1f} | {1000 * cpu['gunicorn'] / done:.1f} | "
+                    f"{1000 * cpu['PostgreSQL'] / done:.1f} | {capacity:.0f} |"
+                )
         met = (
             result["rps"] >= TARGET_RPS
             and result["p95_us"] / 1000 < TARGET_P95_MS
@@ -545,6 +581,20 @@ def main() -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return status
+
+
+def measured_run(
+    base: str, script: Path, connections: int, seconds: int, sampler: CpuSampler
+) -> tuple[dict, dict[str, float]]:
+    """Run wrk; return its result and the CPU seconds of gunicorn, PostgreSQL and wrk."""
+    sampler.start()
+    sampler.ready.wait(timeout=30)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run_wrk(base, script, connections, seconds)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sampler.totals()
+    cpu["wrk"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return result, cpu
 
 
 def report(args, result: dict, customers: int, database_url: str, cpu: dict, loads) -> None:

@@ -124,7 +124,8 @@ def sections(vendor: str, quick: bool, customers: int) -> list[Section]:
             Section(
                 "load",
                 "Load: gunicorn, 4 workers, 50 signed-in users under wrk",
-                [PYTHON, str(bench / "load.py"), "--duration", "15" if quick else "60"],
+                [PYTHON, str(bench / "load.py")]
+                + (["--duration=15"] if quick else ["--duration=60", "--per-page=10"]),
                 pages_db,
                 {},
             )

@@ -164,3 +164,16 @@ def test_suite_gives_each_job_and_size_its_own_scratch_database():
     assert "--customers=10000" in quick["reminders"].command
     assert quick["excel"].env["BENCH_EXPORT_CUSTOMERS"] == "10000"
     assert full["regrade"].command[-3:-1] == ["--customers=100000", "--transactions=2000000"]
+
+
+def test_restricting_the_mix_keeps_the_users_and_their_sessions():
+    users = [
+        load.SimulatedUser("am1", "account_manager", "k1", load.page_mix("account_manager", [])),
+        load.SimulatedUser("gm", "executive", "k2", load.page_mix("executive", [3])),
+    ]
+    details = load.restrict(users, ["customer detail"])
+    assert [user.paths for user in details] == [[], [("customer detail", "/customers/3/")]]
+    assert [user.session_key for user in details] == ["k1", "k2"]
+    assert users[0].paths  # the originals are left alone
+    script = load.lua_script(details, "sessionid", {})
+    assert "k1" not in script and "sessionid=k2" in script  # a user without pages sits out
