@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.jobs import chunks
 from notifications.services import notify
 
 from . import permissions
@@ -460,11 +461,13 @@ def _pool_actor() -> User:
 def _pool_warn(to_warn, notify_bulk) -> int:
     if not to_warn:
         return 0
-    existing = set(
-        PoolWarning.objects.filter(customer__in=[c for c, _d, _r in to_warn]).values_list(
-            "customer_id", "manager_id", "returns_on"
+    existing = set()
+    for part in chunks([c.pk for c, _d, _r in to_warn]):
+        existing |= set(
+            PoolWarning.objects.filter(customer_id__in=part).values_list(
+                "customer_id", "manager_id", "returns_on"
+            )
         )
-    )
     fresh = [
         PoolWarning(customer=c, manager_id=c.primary_manager_id, returns_on=due, reason=reason)
         for c, due, reason in to_warn
@@ -503,8 +506,8 @@ def _pool_return(to_return, actor: User, today, notify_bulk) -> int:
                 }
             )
     ids = [customer.pk for customer, _reason in to_return]
-    for start in range(0, len(ids), 500):
-        Customer.objects.filter(pk__in=ids[start : start + 500]).update(
+    for part in chunks(ids):
+        Customer.objects.filter(pk__in=part).update(
             primary_manager=None, assistant_manager=None, updated_at=timezone.now()
         )
     AssignmentChange.objects.bulk_create(changes, batch_size=1000)

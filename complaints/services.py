@@ -7,14 +7,15 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import BusinessRuleError
 from accounts.models import Contact, Customer, Department, Handover, User
-from notifications.services import notify, notify_many
+from config.jobs import chunks, serialize_job
+from notifications.services import notify, notify_bulk, notify_many
 from tiers.models import TierPolicy
 
 from . import deadlines
@@ -270,115 +271,146 @@ def complaint_confirm(
 # --- Deadlines job --------------------------------------------------------------------------
 
 
-def _notify_breach(complaint: Complaint, kind: str) -> int:
-    head = complaint.customer.department.head
-    values = {"ref": complaint.reference, "customer": complaint.customer}
+def _breach_texts(kind: str) -> tuple[str, str]:
+    """Return the notice and the timeline comment for a missed deadline of this kind."""
     if kind == "response":
-        message = _("Complaint %(ref)s from %(customer)s missed its response deadline.") % values
-    else:
-        message = _("Complaint %(ref)s from %(customer)s missed its resolution deadline.") % values
-    sent = 0
-    for recipient in {r.pk: r for r in (complaint.assignee, head) if r is not None}.values():
-        if notify(
-            recipient=recipient,
-            message=message,
-            link=complaint.get_absolute_url(),
-            dedup_key=f"complaint-{kind}-breach:{complaint.pk}",
-        ):
-            sent += 1
-    return sent
+        return (
+            _("Complaint %(ref)s from %(customer)s missed its response deadline."),
+            _("Response deadline missed"),
+        )
+    return (
+        _("Complaint %(ref)s from %(customer)s missed its resolution deadline."),
+        _("Resolution deadline missed"),
+    )
 
 
-def _mark_breach(complaint: Complaint, kind: str, now: datetime) -> bool:
-    """Mark one deadline missed, once; only the run that marks it records and notifies."""
+def _job_rows(queryset) -> list[Complaint]:
+    """Load and lock the complaints a step of the job acts on, with whom it notifies."""
+    return list(
+        queryset.select_related("customer__department__head", "assignee")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
+def _mark_breaches(kind: str, now: datetime) -> int:
+    """Mark one deadline missed on every complaint past it, once; record and notify each."""
     field = f"{kind}_breached_at"
     statuses = [Status.NEW] if kind == "response" else list(UNRESOLVED_STATUSES)
-    with transaction.atomic():
-        marked = Complaint.objects.filter(
-            pk=complaint.pk, status__in=statuses, **{f"{field}__isnull": True}
-        ).update(**{field: now})
-        if marked != 1:
-            return False
-        ComplaintEvent.objects.create(
-            complaint=complaint,
-            kind=EventKind.BREACH,
-            at=now,
-            from_status=complaint.status,
-            to_status=complaint.status,
-            comment=_("Response deadline missed")
-            if kind == "response"
-            else _("Resolution deadline missed"),
+    complaints = _job_rows(
+        Complaint.objects.filter(
+            status__in=statuses, **{f"{field}__isnull": True, f"{kind}_due_at__lt": now}
         )
-        _notify_breach(complaint, kind)
-    return True
-
-
-def _escalate_breached(complaint: Complaint, now: datetime) -> bool:
-    """Escalate a breached complaint to the department head; never twice in its life."""
-    from_status = complaint.status
-    if (from_status, Status.ESCALATED) not in perms.TRANSITIONS:
-        return False
-    head = complaint.customer.department.head
-    with transaction.atomic():
-        escalated = Complaint.objects.filter(
-            pk=complaint.pk, status=from_status, escalated_at__isnull=True
-        ).update(status=Status.ESCALATED, escalated_at=now, escalated_to=head)
-        if escalated != 1:
-            return False
-        ComplaintEvent.objects.create(
-            complaint=complaint,
-            at=now,
-            from_status=from_status,
-            to_status=Status.ESCALATED,
-            comment=_("Escalated automatically: a deadline was missed."),
-        )
-        if head is not None:
-            notify(
-                recipient=head,
-                message=_(
-                    "Complaint %(ref)s from %(customer)s missed a deadline and was escalated "
-                    "to you."
-                )
-                % {"ref": complaint.reference, "customer": complaint.customer},
-                link=complaint.get_absolute_url(),
-                dedup_key=f"complaint-escalated:{complaint.pk}",
+    )
+    for part in chunks([complaint.pk for complaint in complaints]):
+        Complaint.objects.filter(pk__in=part).update(**{field: now})
+    message, comment = _breach_texts(kind)
+    ComplaintEvent.objects.bulk_create(
+        [
+            ComplaintEvent(
+                complaint=complaint,
+                kind=EventKind.BREACH,
+                at=now,
+                from_status=complaint.status,
+                to_status=complaint.status,
+                comment=comment,
             )
-    return True
+            for complaint in complaints
+        ],
+        batch_size=1000,
+    )
+    notify_bulk(
+        {
+            "recipient": recipient,
+            "message": message % {"ref": complaint.reference, "customer": complaint.customer},
+            "link": complaint.get_absolute_url(),
+            "dedup_key": f"complaint-{kind}-breach:{complaint.pk}",
+        }
+        for complaint in complaints
+        for recipient in {
+            r.pk: r
+            for r in (complaint.assignee, complaint.customer.department.head)
+            if r is not None
+        }.values()
+    )
+    return len(complaints)
+
+
+def _escalate_breached(now: datetime) -> int:
+    """Escalate breached complaints to their department head; never twice in a complaint's life."""
+    escalable = [s for s in UNRESOLVED_STATUSES if (s, Status.ESCALATED) in perms.TRANSITIONS]
+    complaints = _job_rows(
+        Complaint.objects.breached().filter(status__in=escalable, escalated_at__isnull=True)
+    )
+    head = Subquery(
+        Customer.objects.filter(pk=OuterRef("customer_id")).values("department__head")[:1]
+    )
+    for part in chunks([complaint.pk for complaint in complaints]):
+        Complaint.objects.filter(pk__in=part).update(
+            status=Status.ESCALATED, escalated_at=now, escalated_to=head
+        )
+    ComplaintEvent.objects.bulk_create(
+        [
+            ComplaintEvent(
+                complaint=complaint,
+                at=now,
+                from_status=complaint.status,
+                to_status=Status.ESCALATED,
+                comment=_("Escalated automatically: a deadline was missed."),
+            )
+            for complaint in complaints
+        ],
+        batch_size=1000,
+    )
+    notify_bulk(
+        {
+            "recipient": complaint.customer.department.head,
+            "message": _(
+                "Complaint %(ref)s from %(customer)s missed a deadline and was escalated to you."
+            )
+            % {"ref": complaint.reference, "customer": complaint.customer},
+            "link": complaint.get_absolute_url(),
+            "dedup_key": f"complaint-escalated:{complaint.pk}",
+        }
+        for complaint in complaints
+        if complaint.customer.department.head is not None
+    )
+    return len(complaints)
 
 
 def complaint_check_deadlines(*, now: datetime | None = None) -> dict[str, int]:
     """Mark missed deadlines, notify, escalate once, and remind due follow-ups.
 
-    Safe to run twice at once: every step is a conditional UPDATE checked for one row, and
-    notifications carry a dedup key.
+    Set-based: a fixed number of queries per step (per chunk of complaints), whatever the number
+    of complaints. Safe to run twice at once: serialised, the complaints each step acts on are
+    locked, and notifications carry a dedup key.
     """
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    summary = {"response_breaches": 0, "resolution_breaches": 0, "escalated": 0, "follow_ups": 0}
-    base = Complaint.objects.select_related("customer__department__head", "assignee").order_by("pk")
-    for complaint in base.filter(
-        status=Status.NEW, response_breached_at__isnull=True, response_due_at__lt=now
-    ):
-        summary["response_breaches"] += _mark_breach(complaint, "response", now)
-    for complaint in base.filter(
-        status__in=UNRESOLVED_STATUSES,
-        resolution_breached_at__isnull=True,
-        resolution_due_at__lt=now,
-    ):
-        summary["resolution_breaches"] += _mark_breach(complaint, "resolution", now)
-    for complaint in base.breached().filter(
-        status__in=UNRESOLVED_STATUSES, escalated_at__isnull=True
-    ):
-        summary["escalated"] += _escalate_breached(complaint, now)
-    for complaint in base.follow_up_due(today).filter(assignee__isnull=False):
-        sent = notify(
-            recipient=complaint.assignee,
-            message=_("A follow-up of complaint %(ref)s (%(customer)s) is due.")
-            % {"ref": complaint.reference, "customer": complaint.customer},
-            link=complaint.get_absolute_url(),
-            dedup_key=f"complaint-follow-up:{complaint.pk}:{complaint.follow_up_due_on}",
+    with transaction.atomic():
+        serialize_job("complaint_check_deadlines")
+        summary = {
+            "response_breaches": _mark_breaches("response", now),
+            "resolution_breaches": _mark_breaches("resolution", now),
+            "escalated": _escalate_breached(now),
+        }
+        follow_ups = (
+            Complaint.objects.follow_up_due(today)
+            .filter(assignee__isnull=False)
+            .select_related("customer", "assignee")
+            .order_by("pk")
         )
-        summary["follow_ups"] += sent is not None
+        sent = notify_bulk(
+            {
+                "recipient": complaint.assignee,
+                "message": _("A follow-up of complaint %(ref)s (%(customer)s) is due.")
+                % {"ref": complaint.reference, "customer": complaint.customer},
+                "link": complaint.get_absolute_url(),
+                "dedup_key": f"complaint-follow-up:{complaint.pk}:{complaint.follow_up_due_on}",
+            }
+            for complaint in follow_ups
+        )
+        summary["follow_ups"] = len(sent)
     return summary
 
 

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from accounts.errors import BusinessRuleError
 from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
 from accounts.permissions import Role, heads_department, require
-from notifications.services import notify, notify_many
+from config.jobs import chunks, serialize_job
+from notifications.services import notify, notify_bulk, notify_many
 
 from . import permissions, selectors
 from .models import (
@@ -439,50 +440,65 @@ def contracts_expire(*, today: datetime.date | None = None) -> int:
     """Mark active contracts past their end date expired; return how many.
 
     The end date is the last day in force: the job run on the following day expires it.
+    Set-based (a few queries per chunk of contracts) and serialised, so each contract is
+    expired, and its history written, once.
     """
     today = today or timezone.localdate()
     now = timezone.now()
-    count = 0
-    for pk in Contract.objects.filter(status=ContractStatus.ACTIVE, end_date__lt=today).values_list(
-        "pk", flat=True
-    ):
-        with transaction.atomic():
-            moved = Contract.objects.filter(pk=pk, status=ContractStatus.ACTIVE).update(
+    reason = _("Expired")[:100]
+    with transaction.atomic():
+        serialize_job("contracts_expire")
+        ended = list(
+            Contract.objects.filter(status=ContractStatus.ACTIVE, end_date__lt=today)
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for part in chunks(ended):
+            Contract.objects.filter(pk__in=part).update(
                 status=ContractStatus.EXPIRED, expired_at=now, updated_at=now
             )
-            if moved == 1:
-                count += 1
-                _record(Contract.objects.get(pk=pk), _("Expired"))
-    return count
+            Contract.history.bulk_history_create(
+                Contract.objects.filter(pk__in=part),
+                update=True,
+                default_change_reason=reason,
+                default_date=now,
+            )
+    return len(ended)
 
 
 def contracts_send_expiry_reminders(*, today: datetime.date | None = None) -> int:
     """Remind owners of active contracts 60, 30 and 7 days before the end; each once."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=max(REMINDER_DAYS))
-    sent = 0
     contracts = Contract.objects.filter(
         status=ContractStatus.ACTIVE, end_date__gte=today, end_date__lte=horizon
     ).select_related("owner", "customer")
-    for contract in contracts.iterator(chunk_size=500):
+    items = []
+    for contract in contracts.order_by("pk"):
         days_left = (contract.end_date - today).days
         threshold = reminder_threshold(days_left)
         if threshold is None:
             continue
-        notification = notify(
-            recipient=contract.owner,
-            message=_("Contract %(number)s with %(customer)s ends on %(end)s (%(days)d days left).")
-            % {
-                "number": contract.number,
-                "customer": contract.customer.name,
-                "end": contract.end_date.isoformat(),
-                "days": days_left,
-            },
-            link=contract.get_absolute_url(),
-            dedup_key=f"contract-expiry:{contract.pk}:{threshold}",
+        items.append(
+            {
+                "recipient": contract.owner,
+                "message": _(
+                    "Contract %(number)s with %(customer)s ends on %(end)s (%(days)d days left)."
+                )
+                % {
+                    "number": contract.number,
+                    "customer": contract.customer.name,
+                    "end": contract.end_date.isoformat(),
+                    "days": days_left,
+                },
+                "link": contract.get_absolute_url(),
+                "dedup_key": f"contract-expiry:{contract.pk}:{threshold}",
+            }
         )
-        sent += notification is not None
-    return sent
+    with transaction.atomic():
+        serialize_job("contracts_expiry_reminders")
+        return len(notify_bulk(items))
 
 
 def contracts_daily_job(*, today: datetime.date | None = None) -> dict[str, int]:
@@ -832,8 +848,8 @@ def receivables_send_reminders(*, today: datetime.date | None = None) -> dict[st
         .select_related("contract", "contract__owner", "contract__customer__primary_manager")
         .order_by("pk")
     )
-    sent = {"due": 0, "digests": 0}
-    for row in due.iterator(chunk_size=500):
+    items = []
+    for row in due:
         kind = due_reminder((row.due_date - today).days)
         if kind is None:
             continue
@@ -851,15 +867,19 @@ def receivables_send_reminders(*, today: datetime.date | None = None) -> dict[st
         owner = row.contract.owner
         # An owner who has left: the customer's manager follows the money up instead.
         recipient = owner if owner.is_active else row.contract.customer.primary_manager
-        notification = notify(
-            recipient=recipient,
-            message=message,
-            link=row.get_absolute_url(),
-            dedup_key=f"receivable-due:{row.pk}:{kind}",
+        items.append(
+            {
+                "recipient": recipient,
+                "message": message,
+                "link": row.get_absolute_url(),
+                "dedup_key": f"receivable-due:{row.pk}:{kind}",
+            }
         )
-        sent["due"] += notification is not None
-    if today.weekday() == 0:
-        sent["digests"] = _send_overdue_digests(today)
+    with transaction.atomic():
+        serialize_job("receivables_reminders")
+        sent = {"due": len(notify_bulk(items)), "digests": 0}
+        if today.weekday() == 0:
+            sent["digests"] = _send_overdue_digests(today)
     return sent
 
 
@@ -872,27 +892,30 @@ def _send_overdue_digests(today: datetime.date) -> int:
         .exclude(state=InstalmentState.PAID)
     )
     summary = selectors.ageing_summary(overdue, group_by="contract__department")
-    departments = Department.objects.in_bulk([row["contract__department"] for row in summary])
+    departments = Department.objects.select_related("head").in_bulk(
+        [row["contract__department"] for row in summary]
+    )
     year, week, _weekday = today.isocalendar()
-    sent = 0
+    items = []
     for row in summary:
         department = departments[row["contract__department"]]
         if department.head is None:
             continue
-        notification = notify(
-            recipient=department.head,
-            message=_(
-                "Overdue receivables of %(department)s: %(count)d instalments, ¥%(total)s "
-                "(over 90 days: ¥%(old)s)."
-            )
-            % {
-                "department": department.name,
-                "count": row["count"],
-                "total": f"{row['total']:,.2f}",
-                "old": f"{row['b3']:,.2f}",
-            },
-            link=reverse("contracts:receivables_department") + "?state=overdue",
-            dedup_key=f"receivables-overdue:{department.pk}:{year}-W{week:02d}",
+        items.append(
+            {
+                "recipient": department.head,
+                "message": _(
+                    "Overdue receivables of %(department)s: %(count)d instalments, ¥%(total)s "
+                    "(over 90 days: ¥%(old)s)."
+                )
+                % {
+                    "department": department.name,
+                    "count": row["count"],
+                    "total": f"{row['total']:,.2f}",
+                    "old": f"{row['b3']:,.2f}",
+                },
+                "link": reverse("contracts:receivables_department") + "?state=overdue",
+                "dedup_key": f"receivables-overdue:{department.pk}:{year}-W{week:02d}",
+            }
         )
-        sent += notification is not None
-    return sent
+    return len(notify_bulk(items))

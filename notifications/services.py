@@ -76,9 +76,10 @@ PENDING_CLAIM_SECONDS = 300
 def pending_tasks_resend(*, limit: int = 500) -> int:
     """Re-send jobs recorded while the broker was down; return how many reached the broker.
 
-    Each row is claimed with a conditional UPDATE, so two runs at once never send one job
-    twice; a row is deleted only after its message reached the broker. Stops at the first
-    broker fault and leaves the rest for the next run.
+    The oldest `limit` rows are claimed in one short transaction, so two runs at once never
+    send one job twice; a row is deleted only after its message reached the broker. Stops at
+    the first broker fault and gives the unsent rows back for the next run. A fixed number of
+    queries, whatever the number of rows.
     """
     from datetime import timedelta
 
@@ -86,17 +87,21 @@ def pending_tasks_resend(*, limit: int = 500) -> int:
 
     from .models import PendingTask
 
-    sent = 0
-    for pending in PendingTask.objects.order_by("created_at", "id")[:limit]:
-        now = timezone.now()
-        stale = now - timedelta(seconds=PENDING_CLAIM_SECONDS)
-        claimed = (
-            PendingTask.objects.filter(pk=pending.pk)
-            .filter(models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=stale))
-            .update(claimed_at=now, attempts=models.F("attempts") + 1)
+    now = timezone.now()
+    stale = now - timedelta(seconds=PENDING_CLAIM_SECONDS)
+    with transaction.atomic():
+        claimed = list(
+            PendingTask.objects.filter(
+                models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=stale)
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("created_at", "id")[:limit]
         )
-        if claimed != 1:
-            continue
+        PendingTask.objects.filter(pk__in=[pending.pk for pending in claimed]).update(
+            claimed_at=now
+        )
+    sent, failed, error = [], None, None
+    for pending in claimed:
         try:
             app.send_task(
                 pending.task_name,
@@ -104,15 +109,21 @@ def pending_tasks_resend(*, limit: int = 500) -> int:
                 kwargs=pending.kwargs,
                 retry_policy=SEND_RETRY_POLICY,
             )
-        except BROKER_ERRORS as error:
-            PendingTask.objects.filter(pk=pending.pk).update(
-                claimed_at=None, last_error=str(error)[:500]
-            )
+        except BROKER_ERRORS as broker_error:
+            failed, error = pending.pk, broker_error
             logger.warning("Broker still unreachable; pending jobs kept for the next run")
             break
-        PendingTask.objects.filter(pk=pending.pk).delete()
-        sent += 1
-    return sent
+        sent.append(pending.pk)
+    PendingTask.objects.filter(pk__in=sent).delete()
+    if failed is not None:
+        PendingTask.objects.filter(pk=failed).update(
+            claimed_at=None, attempts=models.F("attempts") + 1, last_error=str(error)[:500]
+        )
+    tried = {*sent, failed}
+    untried = [pending.pk for pending in claimed if pending.pk not in tried]
+    if untried:
+        PendingTask.objects.filter(pk__in=untried).update(claimed_at=None)
+    return len(sent)
 
 
 def notify_bulk(items: Iterable[dict], *, email: bool = True) -> list[Notification]:
@@ -124,10 +135,13 @@ def notify_bulk(items: Iterable[dict], *, email: bool = True) -> list[Notificati
     items = [
         item for item in items if item["recipient"] is not None and item["recipient"].is_active
     ]
-    keys = [item["dedup_key"] for item in items]
-    existing = set(
-        Notification.objects.filter(dedup_key__in=keys).values_list("recipient_id", "dedup_key")
-    )
+    from config.jobs import chunks
+
+    existing = set()
+    for keys in chunks(sorted({item["dedup_key"] for item in items} - {None})):
+        existing |= set(
+            Notification.objects.filter(dedup_key__in=keys).values_list("recipient_id", "dedup_key")
+        )
     fresh = [
         Notification(
             recipient=item["recipient"],

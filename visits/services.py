@@ -30,7 +30,7 @@ from accounts.models import (
     Handover,
     User,
 )
-from config.jobs import serialize_job
+from config.jobs import chunks, serialize_job
 from notifications.models import Notification
 from notifications.services import notify_bulk
 from tiers.models import TierPolicy
@@ -52,7 +52,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-CHUNK = 2000
 
 
 class TooFewParticipantsError(BusinessRuleError):
@@ -66,11 +65,6 @@ def _require(allowed: bool) -> None:
 
 def _policy_days() -> dict[str, int]:
     return dict(TierPolicy.objects.values_list("tier", "visit_interval_days"))
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- Plans -----------------------------------------------------------------------------------
@@ -140,7 +134,7 @@ def visit_plan_regenerate(*, customer_ids: list[int] | None = None) -> dict[str,
         if customer_ids is None:
             batches = _keyset_batches(active)
         else:
-            batches = (active.filter(pk__in=ids) for ids in _chunks(sorted(set(customer_ids))))
+            batches = (active.filter(pk__in=ids) for ids in chunks(sorted(set(customer_ids))))
         for batch in batches:
             c, u = _regenerate_batch(batch, policy_days, now)
             created += c
@@ -180,10 +174,12 @@ def visit_plans_refresh_after_commit(*, customer_ids: list[int]) -> None:
         enqueue_on_commit(visit_plan_regenerate_task, ids)
 
 
-def _keyset_batches(queryset, size: int = CHUNK):
+def _keyset_batches(queryset):
     last = 0
     while True:
-        ids = list(queryset.filter(pk__gt=last).values_list("pk", flat=True)[:size])
+        ids = list(
+            queryset.filter(pk__gt=last).values_list("pk", flat=True)[: settings.JOB_CHUNK_SIZE]
+        )
         if not ids:
             return
         last = ids[-1]
@@ -191,7 +187,7 @@ def _keyset_batches(queryset, size: int = CHUNK):
 
 
 def _regenerate_batch(customers, policy_days: dict[str, int], now) -> tuple[int, int]:
-    new, moves = [], defaultdict(list)
+    new, moves = [], {}
     for row in _plan_rows(customers):
         pk, tier, manager_id, created_at, admitted_at, last_visit, last_cancelled = row[:7]
         open_id, open_due, open_fixed = row[7:]
@@ -209,14 +205,28 @@ def _regenerate_batch(customers, policy_days: dict[str, int], now) -> tuple[int,
                 )
             )
         elif not open_fixed and open_due != due:
-            moves[due].append(open_id)
+            moves[open_id] = due
     PlannedVisit.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-    updated = 0
-    for due, visit_ids in moves.items():
-        updated += PlannedVisit.objects.filter(
-            pk__in=visit_ids, status=VisitStatus.PLANNED, date_fixed=False
-        ).update(due_date=due)
-    return len(new), updated
+    return len(new), _move_due_dates(moves)
+
+
+def _move_due_dates(moves: dict[int, date]) -> int:
+    """Give each open visit its new due date in one UPDATE … FROM (VALUES …) statement."""
+    if not moves:
+        return 0
+    ops = connection.ops
+    table = ops.quote_name(PlannedVisit._meta.db_table)
+    # VALUES columns are column1, column2 on both databases; PostgreSQL reads the text as a date.
+    due = "CAST(v.column2 AS date)" if connection.vendor == "postgresql" else "v.column2"
+    rows = ", ".join(["(%s, %s)"] * len(moves))
+    params = [value for pk, day in moves.items() for value in (pk, ops.adapt_datefield_value(day))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET due_date = {due} FROM (VALUES {rows}) AS v "
+            f"WHERE {table}.id = v.column1 AND {table}.status = %s AND NOT {table}.date_fixed",
+            [*params, VisitStatus.PLANNED],
+        )
+        return max(cursor.rowcount, 0)
 
 
 def planned_visit_move(
@@ -539,7 +549,7 @@ def care_tasks_generate(*, today: date | None = None) -> dict[str, int]:
                 )
             )
         existing = set()
-        for keys in _chunks([task.key for task in tasks]):
+        for keys in chunks([task.key for task in tasks]):
             existing |= set(CareTask.objects.filter(key__in=keys).values_list("key", flat=True))
         fresh = [task for task in tasks if task.key not in existing]
         CareTask.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)

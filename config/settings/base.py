@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=0),
     },
 }
+# How many rows a periodic job handles per statement (config.jobs.chunks).
+JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=2000)
 # Where the pool's return rules look for the latest contact with a customer besides the
 # manager taking it over: functions returning subqueries of dates per OuterRef("pk").
 POOL_CONTACT_SOURCES: list[str] = ["visits.selectors.pool_contact_sources"]  # visits app
