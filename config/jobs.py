@@ -27,3 +27,25 @@ def chunks(items: Sequence, size: int | None = None) -> Iterator[Sequence]:
     size = size or settings.JOB_CHUNK_SIZE
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def history_record_changes(queryset, *, reason: str, when) -> int:
+    """Write a django-simple-history "changed" entry for every row of `queryset`, in one
+    INSERT … SELECT, as save() would after a conditional update(); return how many.
+
+    The historical table repeats the tracked columns under the same names.
+    """
+    model = queryset.model
+    history = model.history.model
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    rows_sql, rows_params = queryset.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "
+            "history_change_reason, history_type, history_user_id) "
+            f"SELECT {columns}, %s, %s, %s, NULL FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(model._meta.pk.column)} IN ({rows_sql})",
+            [connection.ops.adapt_datetimefield_value(when), reason[:100], "~", *rows_params],
+        )
+        return max(cursor.rowcount, 0)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import BusinessRuleError
 from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
 from accounts.permissions import Role, heads_department, require
-from config.jobs import chunks, serialize_job
+from config.jobs import chunks, history_record_changes, serialize_job
 from notifications.services import notify, notify_bulk, notify_many
 
 from . import permissions, selectors
@@ -445,7 +445,7 @@ def contracts_expire(*, today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     now = timezone.now()
-    reason = _("Expired")[:100]
+    reason = _("Expired")
     with transaction.atomic():
         serialize_job("contracts_expire")
         ended = list(
@@ -458,12 +458,7 @@ def contracts_expire(*, today: datetime.date | None = None) -> int:
             Contract.objects.filter(pk__in=part).update(
                 status=ContractStatus.EXPIRED, expired_at=now, updated_at=now
             )
-            Contract.history.bulk_history_create(
-                Contract.objects.filter(pk__in=part),
-                update=True,
-                default_change_reason=reason,
-                default_date=now,
-            )
+            history_record_changes(Contract.objects.filter(pk__in=part), reason=reason, when=now)
     return len(ended)
 
 
