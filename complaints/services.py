@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -284,13 +286,39 @@ def _breach_texts(kind: str) -> tuple[str, str]:
     )
 
 
-def _job_rows(queryset) -> list[Complaint]:
-    """Load and lock the complaints a step of the job acts on, with whom it notifies."""
-    return list(
-        queryset.select_related("customer__department__head", "assignee")
-        .select_for_update(of=("self",))
-        .order_by("pk")
+class _JobRow(NamedTuple):
+    pk: int
+    reference: str
+    status: str
+    follow_up_due_on: date | None
+    customer: str
+    assignee: User | None
+    head: User | None
+
+    @property
+    def link(self) -> str:
+        return reverse("complaints:detail", args=[self.pk])
+
+
+def _job_rows(queryset, *, lock: bool = True) -> list[_JobRow]:
+    """Load (and lock) the complaints a step of the job acts on as plain rows, with the people
+    it notifies: a few columns a complaint and one User object a person, so that memory stays
+    small with a hundred thousand complaints."""
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    rows = list(
+        queryset.order_by("pk").values_list(
+            "pk",
+            "reference",
+            "status",
+            "follow_up_due_on",
+            "customer__name",
+            "assignee_id",
+            "customer__department__head_id",
+        )
     )
+    people = User.objects.in_bulk({pk for row in rows for pk in row[5:] if pk is not None})
+    return [_JobRow(*row[:5], assignee=people.get(row[5]), head=people.get(row[6])) for row in rows]
 
 
 def _mark_breaches(kind: str, now: datetime) -> int:
@@ -308,7 +336,7 @@ def _mark_breaches(kind: str, now: datetime) -> int:
     ComplaintEvent.objects.bulk_create(
         [
             ComplaintEvent(
-                complaint=complaint,
+                complaint_id=complaint.pk,
                 kind=EventKind.BREACH,
                 at=now,
                 from_status=complaint.status,
@@ -323,15 +351,11 @@ def _mark_breaches(kind: str, now: datetime) -> int:
         {
             "recipient": recipient,
             "message": message % {"ref": complaint.reference, "customer": complaint.customer},
-            "link": complaint.get_absolute_url(),
+            "link": complaint.link,
             "dedup_key": f"complaint-{kind}-breach:{complaint.pk}",
         }
         for complaint in complaints
-        for recipient in {
-            r.pk: r
-            for r in (complaint.assignee, complaint.customer.department.head)
-            if r is not None
-        }.values()
+        for recipient in {complaint.assignee, complaint.head} - {None}
     )
     return len(complaints)
 
@@ -352,7 +376,7 @@ def _escalate_breached(now: datetime) -> int:
     ComplaintEvent.objects.bulk_create(
         [
             ComplaintEvent(
-                complaint=complaint,
+                complaint_id=complaint.pk,
                 at=now,
                 from_status=complaint.status,
                 to_status=Status.ESCALATED,
@@ -362,18 +386,16 @@ def _escalate_breached(now: datetime) -> int:
         ],
         batch_size=1000,
     )
+    message = _("Complaint %(ref)s from %(customer)s missed a deadline and was escalated to you.")
     notify_bulk(
         {
-            "recipient": complaint.customer.department.head,
-            "message": _(
-                "Complaint %(ref)s from %(customer)s missed a deadline and was escalated to you."
-            )
-            % {"ref": complaint.reference, "customer": complaint.customer},
-            "link": complaint.get_absolute_url(),
+            "recipient": complaint.head,
+            "message": message % {"ref": complaint.reference, "customer": complaint.customer},
+            "link": complaint.link,
             "dedup_key": f"complaint-escalated:{complaint.pk}",
         }
         for complaint in complaints
-        if complaint.customer.department.head is not None
+        if complaint.head is not None
     )
     return len(complaints)
 
@@ -394,18 +416,15 @@ def complaint_check_deadlines(*, now: datetime | None = None) -> dict[str, int]:
             "resolution_breaches": _mark_breaches("resolution", now),
             "escalated": _escalate_breached(now),
         }
-        follow_ups = (
-            Complaint.objects.follow_up_due(today)
-            .filter(assignee__isnull=False)
-            .select_related("customer", "assignee")
-            .order_by("pk")
+        follow_ups = _job_rows(
+            Complaint.objects.follow_up_due(today).filter(assignee__isnull=False), lock=False
         )
+        message = _("A follow-up of complaint %(ref)s (%(customer)s) is due.")
         sent = notify_bulk(
             {
                 "recipient": complaint.assignee,
-                "message": _("A follow-up of complaint %(ref)s (%(customer)s) is due.")
-                % {"ref": complaint.reference, "customer": complaint.customer},
-                "link": complaint.get_absolute_url(),
+                "message": message % {"ref": complaint.reference, "customer": complaint.customer},
+                "link": complaint.link,
                 "dedup_key": f"complaint-follow-up:{complaint.pk}:{complaint.follow_up_due_on}",
             }
             for complaint in follow_ups
