@@ -28,8 +28,9 @@ from complaints import services as complaint_services
 from complaints.models import Complaint, ComplaintEvent, Status
 from contracts import services as contract_services
 from contracts.models import Contract, ContractStatus
-from dashboard.models import Heartbeat
+from dashboard.models import Heartbeat, RiskSignal
 from dashboard.services import heartbeat_record
+from dashboard.summaries import refresh_summaries
 from notifications.models import Notification, PendingTask
 from notifications.services import pending_tasks_resend
 from tests.contracts.factories import admitted_customer, draft_contract
@@ -341,6 +342,23 @@ def test_pending_tasks_resend(managers):
 
     with mock.patch.object(app, "send_task"):
         assert_same(measure(build, pending_tasks_resend, check))
+
+
+def test_summaries_refresh(managers):
+    def build(size):
+        for customer in _a_tier_customers(size, managers):
+            # Purchases doubled from one 4-week window to the next: on the early-warning list.
+            for days_ago, amount in ((40, "100000"), (5, "200000")):
+                day = TODAY - timedelta(days=days_ago)
+                TransactionFactory(
+                    customer=customer, date=day, amount=Decimal(amount), due_date=day
+                )
+
+    def check(size, _data, result):
+        assert result == {"sales": 4, "risks": size}  # 2 months x 2 managers
+        assert RiskSignal.objects.count() == size
+
+    assert_same(measure(build, lambda: refresh_summaries(today=TODAY), check))
 
 
 def test_heartbeat(managers):
