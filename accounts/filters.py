@@ -10,7 +10,7 @@ from .models import (
     Industry,
     Tier,
     User,
-    customers_with_contact_matching,
+    customers_matching,
 )
 
 
@@ -83,12 +83,7 @@ class CustomerFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=term)
-            | Q(short_name__icontains=term)
-            | Q(credit_code__startswith=term.upper())
-            | customers_with_contact_matching(term)
-        )
+        return queryset.filter(pk__in=customers_matching(term))
 
     def filter_manager(self, queryset, name, value):
         return queryset.filter(Q(primary_manager=value) | Q(assistant_manager=value))
