@@ -21,6 +21,8 @@ class CappedPage(Page):
 class CappedCountPaginator(Paginator):
     """Count at most `count_cap` rows, and let the pages past the cap exist while they hold rows.
 
+    The object list is an ordered, unsliced QuerySet with a total order (ending in the key).
+
     Counting every matching row on every page costs a scan of the whole match (PostgreSQL wiki
     "Slow Counting"); past `count_cap` the list says "more than N" instead. A page deeper than
     `key_first_offset` rows first reads only the primary keys in list order, which the ordering's
