@@ -258,7 +258,11 @@ class Customer(models.Model):
             # A manager's view of their department's pool (no primary manager).
             models.Index(fields=["primary_manager", "department"], name="customer_pool"),
             models.Index(fields=["province", "city"]),
-            models.Index(fields=["industry", "status"], name="customer_industry_status"),
+            # Filtered by industry (and status) in the default order, read from the index alone.
+            models.Index(
+                fields=["industry", "status", "-created_at", "-id"],
+                name="customer_industry_status",
+            ),
             # The list's default order: newest first, without sorting the table per page.
             models.Index(fields=["-created_at", "-id"], name="customer_newest_first"),
             # The list's other orders, each followed by id (accounts.filters.StableOrderingFilter).
