@@ -82,6 +82,8 @@ def test_a_page_that_is_no_page(twelve, number, error):
 def test_an_empty_list_has_an_empty_first_page(db):
     page = paginator().page(1)
     assert (len(page), page.has_next(), page.paginator.count) == (0, False, 0)
+    nothing = SmallCapPaginator(Customer.objects.none(), 3).page(1)
+    assert (len(nothing), nothing.paginator.count) == (0, 0)
 
 
 @pytest.fixture
