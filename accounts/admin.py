@@ -80,6 +80,8 @@ class CustomerAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     readonly_fields = ["tier", "score", "created_at", "updated_at"]
     inlines = [ContactInline]
     date_hierarchy = "created_at"
+    # A filtered page counts its matches only, not the whole table a second time.
+    show_full_result_count = False
 
 
 @admin.register(Contact)

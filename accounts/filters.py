@@ -10,8 +10,23 @@ from .models import (
     Industry,
     Tier,
     User,
-    customers_with_contact_matching,
+    customers_matching,
 )
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Order by the chosen fields, then by id in the last field's direction.
+
+    A total order keeps rows from repeating or vanishing between pages, and a (field, id) index
+    serves it in either direction.
+    """
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        chosen = [param for param in value or () if param]
+        if not chosen:
+            return qs
+        return qs.order_by(*qs.query.order_by, "-id" if chosen[-1].startswith("-") else "id")
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -31,7 +46,7 @@ class CustomerFilter(django_filters.FilterSet):
     industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
     province = django_filters.CharFilter(label=_("Province"), lookup_expr="exact")
     city = django_filters.CharFilter(label=_("City"), lookup_expr="exact")
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         label=_("Sort by"),
         fields=(
             ("name", "name"),
@@ -68,12 +83,7 @@ class CustomerFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=term)
-            | Q(short_name__icontains=term)
-            | Q(credit_code__startswith=term.upper())
-            | customers_with_contact_matching(term)
-        )
+        return queryset.filter(pk__in=customers_matching(term))
 
     def filter_manager(self, queryset, name, value):
         return queryset.filter(Q(primary_manager=value) | Q(assistant_manager=value))

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q, Value
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -254,10 +255,20 @@ class Customer(models.Model):
             models.Index(fields=["department", "status"]),
             models.Index(fields=["primary_manager", "status"]),
             models.Index(fields=["assistant_manager"]),
+            # A manager's view of their department's pool (no primary manager).
+            models.Index(fields=["primary_manager", "department"], name="customer_pool"),
             models.Index(fields=["province", "city"]),
-            models.Index(fields=["industry"]),
+            # Filtered by industry (and status) in the default order, read from the index alone.
+            models.Index(
+                fields=["industry", "status", "-created_at", "-id"],
+                name="customer_industry_status",
+            ),
             # The list's default order: newest first, without sorting the table per page.
             models.Index(fields=["-created_at", "-id"], name="customer_newest_first"),
+            # The list's other orders, each followed by id (accounts.filters.StableOrderingFilter).
+            models.Index(fields=["status", "id"], name="customer_by_status"),
+            models.Index(fields=["tier", "id"], name="customer_by_tier"),
+            models.Index(fields=["score", "id"], name="customer_by_score"),
         ]
 
     def __str__(self) -> str:
@@ -606,13 +617,48 @@ class AssignmentChange(models.Model):
         return f"{self.customer}: {self.get_role_display()} {self.old_user} → {self.new_user}"
 
 
-def customers_with_contact_matching(term: str) -> Exists:
-    """An EXISTS clause: the customer has a contact whose name or phone contains term."""
-    return Exists(
-        Contact.objects.filter(customer=OuterRef("pk")).filter(
-            Q(name__icontains=term) | Q(phone__icontains=term)
-        )
+# Separates the fields in CustomerSearch.text, so that a term never matches across two fields.
+SEARCH_FIELD_SEPARATOR = "\x1f"
+
+
+class CustomerSearch(models.Model):
+    """What the customer list's search looks in, one narrow row per customer.
+
+    Written only by database triggers on customers and contacts (migration
+    0008_customer_search), so that bulk inserts and updates keep it in step too. A search scans
+    this small table (or, on PostgreSQL, its trigram indexes) instead of every customer row and
+    every contact.
+    """
+
+    customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
     )
+    credit_code = models.CharField(_("unified social credit code"), max_length=18)
+    # Name, short name, then each contact's name and phone, joined by SEARCH_FIELD_SEPARATOR,
+    # upper-cased by the database.
+    text = models.TextField(_("search text"))
+
+    class Meta:
+        verbose_name = _("customer search text")
+        verbose_name_plural = _("customer search texts")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def customers_matching(term: str) -> models.QuerySet:
+    """Return the ids of customers whose name, short name, contact name or contact phone
+    contains term (case-insensitively), or whose credit code starts with it."""
+    matches = Q(credit_code__startswith=term.upper())
+    if SEARCH_FIELD_SEPARATOR not in term:
+        # The text is stored through the database's UPPER: the same UPPER on the term gives
+        # icontains' meaning on each database, and lets PostgreSQL use the trigram index.
+        matches |= Q(text__contains=Upper(Value(term)))
+    return CustomerSearch.objects.filter(matches).values("customer_id")
 
 
 class PoolPolicy(models.Model):

@@ -38,6 +38,7 @@ from .models import (
     PoolPolicy,
     QualificationDocument,
 )
+from .pagination import CappedCountPaginator
 
 PAGE_SIZES = (25, 50, 100)
 # Tabs of the customer page: name, label, and for tabs owned by other apps a loader
@@ -92,6 +93,7 @@ class CustomerListView(LoginRequiredMixin, FilterView):
     filterset_class = CustomerFilter
     template_name = "accounts/customer_list.html"
     context_object_name = "customers"
+    paginator_class = CappedCountPaginator
 
     def get_paginate_by(self, queryset) -> int:
         try:

@@ -59,6 +59,28 @@ def pages(customer_id: int, page_500: int) -> list[tuple[str, str, str]]:
         ("gm", "customer list, searched (name)", "/customers/?q=%E8%BF%9C%E8%88%AA"),
         ("gm", "customer list, searched (contact phone)", "/customers/?q=13912"),
         ("gm", "customer list, sorted by name", "/customers/?ordering=name"),
+        (
+            "gm",
+            f"customer list, sorted by name, page {page_500}",
+            f"/customers/?ordering=name&page={page_500}",
+        ),
+        ("gm", "complaint list (all)", "/complaints/?scope=all"),
+        ("gm", "complaint list (all), page 500", "/complaints/?scope=all&page=500"),
+        (
+            "gm",
+            "complaint list, filtered (status, severity)",
+            "/complaints/?scope=all&status=new&severity=high",
+        ),
+        (
+            "gm",
+            "complaint list, searched (customer name)",
+            "/complaints/?scope=all&q=%E8%BF%9C%E8%88%AA",
+        ),
+        ("head_east", "complaint list (head)", "/complaints/"),
+        ("gm", "contract list (all)", "/contracts/all/"),
+        ("gm", "contract list (all), page 500", "/contracts/all/?page=500"),
+        ("gm", "contract list, filtered (status)", "/contracts/all/?status=pending"),
+        ("am_east1", "contract list (manager)", "/contracts/"),
         ("gm", "admin change list, first page", "/admin/accounts/customer/"),
         (
             "admin",

@@ -15,6 +15,7 @@ from django_filters.views import FilterView
 
 from accounts import permissions as base_permissions
 from accounts.errors import BusinessRuleError
+from accounts.pagination import CappedCountPaginator
 from accounts.views import get_customer_for_user
 
 from . import deadlines, services
@@ -64,6 +65,7 @@ class ComplaintListView(LoginRequiredMixin, FilterView):
     template_name = "complaints/complaint_list.html"
     context_object_name = "complaints"
     paginate_by = 25
+    paginator_class = CappedCountPaginator
 
     def get_scope(self) -> str:
         scopes = dict(scopes_for(self.request.user))

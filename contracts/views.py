@@ -19,6 +19,7 @@ from django_filters.views import FilterView
 from accounts import spreadsheets as sheets
 from accounts.errors import BusinessRuleError
 from accounts.models import Customer, Department, User
+from accounts.pagination import CappedCountPaginator
 from accounts.permissions import require
 
 from . import permissions, selectors, services
@@ -77,6 +78,7 @@ class ContractListView(LoginRequiredMixin, FilterView):
     template_name = "contracts/contract_list.html"
     context_object_name = "contracts"
     paginate_by = 25
+    paginator_class = CappedCountPaginator
     scope = "mine"
 
     def get_queryset(self):
