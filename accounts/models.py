@@ -268,6 +268,8 @@ class Customer(models.Model):
             # The list's other orders, each followed by id (accounts.filters.StableOrderingFilter).
             models.Index(fields=["status", "id"], name="customer_by_status"),
             models.Index(fields=["tier", "id"], name="customer_by_tier"),
+            # The home page's customers by status and tier (and pool), read from the index alone.
+            models.Index(fields=["status", "tier", "primary_manager"], name="customer_status_tier"),
             models.Index(fields=["score", "id"], name="customer_by_score"),
         ]
 
