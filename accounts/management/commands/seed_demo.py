@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import (
@@ -46,12 +48,43 @@ PEOPLE = [
     ("am_east2", "刘", "芳", Role.ACCOUNT_MANAGER, "east", "客户经理"),
     ("am_north1", "杨", "磊", Role.ACCOUNT_MANAGER, "north", "客户经理"),
 ]
+NAMED_MANAGERS = {"east": ["am_east1", "am_east2"], "north": ["am_north1"]}
 REGIONS = {
     "east": [("上海市", "上海"), ("江苏省", "南京"), ("江苏省", "苏州"), ("浙江省", "杭州"),
              ("浙江省", "宁波"), ("安徽省", "合肥"), ("山东省", "青岛")],
     "north": [("北京市", "北京"), ("天津市", "天津"), ("河北省", "石家庄"), ("山西省", "太原"),
               ("内蒙古自治区", "呼和浩特"), ("河北省", "唐山")],
 }  # fmt: skip
+# At scale the demo looks like a national organisation: a department per ~8,000 customers and
+# account managers with books a little under the pool policy's cap of 200 customers.
+CUSTOMERS_PER_DEPARTMENT = 8000
+BOOK_SIZE = 165
+# From this many customers the demo also gets a year of visits, complaints and contracts made
+# set-based; smaller demos keep their handful made through the services.
+HISTORY_FROM = 1000
+# Departments added at scale, after east and north: code, name, (province, city).
+EXTRA_DEPARTMENTS = [
+    ("gd", "广东大客户部", [("广东省", "广州"), ("广东省", "深圳"), ("广东省", "东莞")]),
+    ("sc", "四川大客户部", [("四川省", "成都"), ("四川省", "绵阳"), ("四川省", "宜宾")]),
+    ("hb", "湖北大客户部", [("湖北省", "武汉"), ("湖北省", "宜昌"), ("湖北省", "襄阳")]),
+    ("hn", "湖南大客户部", [("湖南省", "长沙"), ("湖南省", "株洲"), ("湖南省", "岳阳")]),
+    ("ha", "河南大客户部", [("河南省", "郑州"), ("河南省", "洛阳"), ("河南省", "新乡")]),
+    ("fj", "福建大客户部", [("福建省", "福州"), ("福建省", "厦门"), ("福建省", "泉州")]),
+    ("sn", "陕西大客户部", [("陕西省", "西安"), ("陕西省", "宝鸡"), ("陕西省", "咸阳")]),
+    ("ln", "辽宁大客户部", [("辽宁省", "沈阳"), ("辽宁省", "大连"), ("辽宁省", "鞍山")]),
+    ("cq", "重庆大客户部", [("重庆市", "重庆")]),
+    ("gx", "广西大客户部", [("广西壮族自治区", "南宁"), ("广西壮族自治区", "柳州")]),
+    ("yn", "云南大客户部", [("云南省", "昆明"), ("云南省", "曲靖")]),
+    ("jx", "江西大客户部", [("江西省", "南昌"), ("江西省", "赣州")]),
+    ("gz", "贵州大客户部", [("贵州省", "贵阳"), ("贵州省", "遵义")]),
+    ("hl", "黑龙江大客户部", [("黑龙江省", "哈尔滨"), ("黑龙江省", "大庆")]),
+    ("jl", "吉林大客户部", [("吉林省", "长春"), ("吉林省", "吉林")]),
+    ("gs", "甘肃大客户部", [("甘肃省", "兰州"), ("甘肃省", "天水")]),
+    ("xj", "新疆维吾尔自治区大客户部", [("新疆维吾尔自治区", "乌鲁木齐")]),
+    ("hi", "海南大客户部", [("海南省", "海口"), ("海南省", "三亚")]),
+]  # fmt: skip
+# Second, third … departments of a region once every region has one: 广东大客户二部.
+ORDINALS = "二三四五六七八九十"
 NAME_WORDS = "华鼎 恒信 瑞丰 盛达 远航 金桥 宏图 天成 新元 博远 中和 嘉禾 海纳 东方 联创 锦程 永泰 德润 启明 星辰 长河 万通 正邦 汇丰 同德".split()  # noqa: E501
 INDUSTRY_WORDS = {
     Industry.MANUFACTURING: ["机械制造", "精密仪器", "汽车零部件"],
@@ -90,6 +123,73 @@ class DemoContext:
     customer_ids: list[int]
     stdout: object
     extra: dict = field(default_factory=dict)
+
+    @property
+    def with_history(self) -> bool:
+        """Whether the hooks add a year of history made set-based (large demos)."""
+        return len(self.customer_ids) >= HISTORY_FROM
+
+    @property
+    def named_departments(self) -> dict[str, Department]:
+        """The departments of the named demo users, where the hand-made examples go."""
+        return {code: self.departments[code] for code, _name in DEPARTMENTS}
+
+
+@dataclass
+class Team:
+    """A department's account managers; at scale each book is about BOOK_SIZE customers."""
+
+    department: Department
+    regions: list[tuple[str, str]]
+    managers: list[User]
+    # Few customers: the named managers share them at random, as the small demo always did.
+    scaled: bool
+    assigned: int = 0
+
+    def primary(self, rng: random.Random) -> User:
+        if not self.scaled:
+            return rng.choice(self.managers)
+        manager = self.managers[self.assigned % len(self.managers)]
+        self.assigned += 1
+        return manager
+
+    def assistant(self, rng: random.Random, primary: User) -> User | None:
+        if not self.scaled:
+            other = next((m for m in self.managers if m != primary), None)
+            return other if rng.random() < 0.4 else None
+        if rng.random() >= 0.4 or len(self.managers) < 2:
+            return None
+        position = self.managers.index(primary)
+        return self.managers[(position + rng.randrange(1, len(self.managers))) % len(self.managers)]
+
+
+def department_plan(count: int) -> list[tuple[str, str, list[tuple[str, str]], int]]:
+    """Return (code, name, regions, customers) of each department of a demo of count customers.
+
+    Two departments (east with two thirds, north with a third) up to twice
+    CUSTOMERS_PER_DEPARTMENT; then one department per CUSTOMERS_PER_DEPARTMENT, round robin.
+    """
+    wanted = max(len(DEPARTMENTS), math.ceil(count / CUSTOMERS_PER_DEPARTMENT))
+    specs = [(code, name, REGIONS[code]) for code, name in DEPARTMENTS]
+    repeat = 0
+    while len(specs) < wanted:
+        for code, name, regions in EXTRA_DEPARTMENTS[: wanted - len(specs)]:
+            if repeat:
+                code = f"{code}{'bcdefghijk'[repeat - 1]}"
+                name = name.replace("大客户部", f"大客户{ORDINALS[repeat - 1]}部")
+            specs.append((code, name, regions))
+        repeat += 1
+    sizes = [0] * len(specs)
+    for index in range(count):
+        sizes[department_index(index, len(specs))] += 1
+    return [(*spec, size) for spec, size in zip(specs, sizes, strict=True)]
+
+
+def department_index(index: int, departments: int) -> int:
+    """The department of the index-th new customer."""
+    if departments == len(DEPARTMENTS):
+        return 0 if index % 3 != 2 else 1
+    return index % departments
 
 
 def make_credit_code(rng: random.Random, serial: int) -> str:
@@ -132,9 +232,14 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         password = password or secrets.token_urlsafe(9)
         with transaction.atomic():
-            departments, users, created = self._people(password)
+            plan = department_plan(customers)
+            departments, users, teams, created = self._people(password, plan, seed)
             start_serial = Customer.objects.count() + 1
-            customer_ids = self._customers(rng, customers, departments, users, start_serial)
+            customer_ids = self._customers(rng, customers, teams, start_serial)
+        managers = sum(len(team.managers) for team in teams.values())
+        self.stdout.write(
+            f"Organisation: {len(departments)} departments, {managers} account managers."
+        )
         context = DemoContext(
             rng=rng,
             today=timezone.localdate(),
@@ -159,10 +264,10 @@ class Command(BaseCommand):
             for username, *_rest in PEOPLE:
                 self.stdout.write(f"  {username:<11} {password}")
 
-    def _people(self, password: str):
+    def _people(self, password: str, plan, seed: int):
         departments = {
             code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
-            for code, name in DEPARTMENTS
+            for code, name, _regions, _size in plan
         }
         users, created = {}, False
         # Hash once: PBKDF2 is deliberately slow, and every demo user shares the password.
@@ -188,17 +293,66 @@ class Command(BaseCommand):
                 if role:
                     user.groups.add(groups[role])
             users[username] = user
+        users.update(self._generated_people(plan, departments, hashed.password, groups, seed))
         for code, department in departments.items():
             if department.head_id is None:
                 department.head = users[f"head_{code}"]
                 department.save(update_fields=["head"])
-        return departments, users, created
+        teams = {}
+        for code, _name, regions, size in plan:
+            named = [users[name] for name in NAMED_MANAGERS.get(code, [])]
+            wanted = max(len(named), math.ceil(size / BOOK_SIZE))
+            generated = [users[f"am_{code}{n}"] for n in range(len(named) + 1, wanted + 1)]
+            teams[code] = Team(
+                department=departments[code],
+                regions=regions,
+                managers=named + generated,
+                scaled=bool(generated),
+            )
+        return departments, users, teams, created
 
-    def _customers(self, rng, count, departments, users, start_serial) -> list[int]:
-        managers = {
-            "east": [users["am_east1"], users["am_east2"]],
-            "north": [users["am_north1"]],
-        }
+    def _generated_people(self, plan, departments, password_hash, groups, seed) -> dict:
+        """Create the heads and account managers that a large demo needs beyond PEOPLE."""
+        # A separate generator: the small demo's customers stay exactly as they were.
+        rng = random.Random(f"{seed}-people")
+        named_people = {username for username, *_rest in PEOPLE}
+        wanted = []  # (username, role, department code, title)
+        for code, name, _regions, size in plan:
+            if f"head_{code}" not in named_people:
+                wanted.append((f"head_{code}", Role.DEPARTMENT_HEAD, code, f"{name}经理"))
+            named = len(NAMED_MANAGERS.get(code, []))
+            for n in range(named + 1, math.ceil(size / BOOK_SIZE) + 1):
+                wanted.append((f"am_{code}{n}", Role.ACCOUNT_MANAGER, code, "客户经理"))
+        existing = User.objects.in_bulk(
+            [username for username, *_rest in wanted], field_name="username"
+        )
+        new, roles = [], []
+        for username, role, code, title in wanted:
+            if username in existing:
+                continue
+            new.append(
+                User(
+                    username=username,
+                    last_name=rng.choice(SURNAMES),
+                    first_name=rng.choice(GIVEN),
+                    title=title,
+                    email=f"{username}@example.com",
+                    department=departments[code],
+                    password=password_hash,
+                )
+            )
+            roles.append(role)
+        User.objects.bulk_create(new, batch_size=1000)
+        created = {user.username: user for user in new}
+        memberships = User.groups.through
+        memberships.objects.bulk_create(
+            memberships(user_id=user.pk, group_id=groups[role].pk)
+            for user, role in zip(new, roles, strict=True)
+        )
+        return {**existing, **created}
+
+    def _customers(self, rng, count, teams, start_serial) -> list[int]:
+        team_list = list(teams.values())
         now = timezone.now()
         today = timezone.localdate()
         ids: list[int] = []
@@ -206,16 +360,15 @@ class Command(BaseCommand):
             batch = []
             for index in range(offset, min(count, offset + BATCH)):
                 serial = start_serial + index
-                code = "east" if index % 3 != 2 else "north"
+                team = team_list[department_index(index, len(team_list))]
                 industry = rng.choice(list(INDUSTRY_WORDS))
-                province, city = rng.choice(REGIONS[code])
+                province, city = rng.choice(team.regions)
                 name = (
                     f"{city}{rng.choice(NAME_WORDS)}{rng.choice(INDUSTRY_WORDS[industry])}有限公司"
                 )
                 if serial > 1:
                     name = name.replace("有限公司", f"（{serial}）有限公司")
-                primary = rng.choice(managers[code])
-                assistant = next((m for m in managers[code] if m != primary), None)
+                primary = team.primary(rng)
                 status = rng.choices(
                     [CustomerStatus.ACTIVE, CustomerStatus.PROSPECT, CustomerStatus.DORMANT],
                     weights=[85, 10, 5],
@@ -240,9 +393,9 @@ class Command(BaseCommand):
                         f"{rng.randint(1, 999)}号",
                         source_channel=rng.choice(SourceChannel.values),
                         status=status,
-                        department=departments[code],
+                        department=team.department,
                         primary_manager=primary,
-                        assistant_manager=assistant if rng.random() < 0.4 else None,
+                        assistant_manager=team.assistant(rng, primary),
                         credit_terms=rng.choice(CreditTerms.values),
                         credit_limit=Decimal(rng.choice([0, 500_000, 1_000_000, 3_000_000])),
                         created_by=primary,
@@ -281,7 +434,8 @@ class Command(BaseCommand):
                 continue
             # Two years of purchases; a customer's size decides its volume.
             size = rng.choice([50_000, 150_000, 400_000, 1_000_000])
-            for _ in range(rng.randint(6, 34)):
+            # 22.5 in two years on average: 2,000,000 for 100,000 customers (a tenth are prospects).
+            for _ in range(rng.randint(8, 37)):
                 day = today - timedelta(days=rng.randint(1, 730))
                 amount = int(size * rng.uniform(0.2, 1.8))
                 due = day + timedelta(days=rng.choice([0, 30, 60, 90]))
@@ -318,6 +472,7 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
     """Insert plain rows with executemany: the ORM's bulk_create costs minutes at 10^6 rows.
 
     Only for the demo's own generated values; history records are not written for them.
+    Datetimes must be aware; they are stored as Django stores them.
     """
     if not rows:
         return
@@ -332,5 +487,35 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
+        moments = [
+            position
+            for position, name in enumerate(fields)
+            if isinstance(meta.get_field(name), models.DateTimeField)
+        ]
+        if moments:
+            # sqlite3 would keep the offset; Django stores naive UTC text.
+            adapt = connection.ops.adapt_datetimefield_value
+            rows = [
+                tuple(adapt(v) if i in moments else v for i, v in enumerate(row)) for row in rows
+            ]
         for start in range(0, len(rows), BATCH * 4):
             cursor.executemany(sql, rows[start : start + BATCH * 4])
+
+
+def next_ids(model, count: int) -> range:
+    """Return primary keys for count rows about to be inserted with fast_insert.
+
+    The demo runs alone, so the next keys after the largest are free; call
+    reset_sequences afterwards for PostgreSQL's sequences.
+    """
+    last = model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return range(last + 1, last + 1 + count)
+
+
+def reset_sequences(*model_classes) -> None:
+    """Move PostgreSQL's id sequences past the keys inserted explicitly (SQLite needs nothing)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(model_classes))
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
