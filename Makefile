@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/crm
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: install run serve migrate demo test test-sqlite test-postgres lint format messages clean \
-	prod-smoke
+	prod-smoke bench bench-quick
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -69,6 +69,28 @@ test-postgres: install
 # and Redis (database 14); checks health, log-in, a customer page, beat and a job; stops all.
 prod-smoke: install
 	$(PY) -m tests.prod.smoke
+
+# Benchmarks (issue 12; bench/README.md): pages, reports, jobs, and the load test, on SQLite and,
+# when reachable, PostgreSQL; each vendor's output goes to bench/results/latest-<vendor>.md. The
+# 100,000-customer databases are built on the first run (var/bench/, crm_bench_make) and reused.
+# One section: make bench BENCH_ARGS="--sections pages,load". The load test needs wrk.
+BENCH_ARGS ?=
+BENCH_PG_SERVER ?= postgres://postgres@127.0.0.1:5432
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
+bench: install
+	@status=0; \
+	$(PY) bench/suite.py sqlite $(BENCH_ARGS) || status=1; \
+	if $(PY) -m tests.services_reachable "$(BENCH_PG_SERVER)/postgres" "$(BENCH_REDIS_URL)"; then \
+		BENCH_PG_SERVER="$(BENCH_PG_SERVER)" BENCH_REDIS_URL="$(BENCH_REDIS_URL)" \
+			$(PY) bench/suite.py postgresql $(BENCH_ARGS) || status=1; \
+	else \
+		echo "SKIPPED: PostgreSQL ($(BENCH_PG_SERVER)) or Redis ($(BENCH_REDIS_URL)) not reachable."; \
+	fi; \
+	exit $$status
+
+# The same with fewer repetitions, 10,000 customers for the jobs and 15 s of load: a smoke run.
+bench-quick:
+	$(MAKE) --no-print-directory bench BENCH_ARGS="--quick $(BENCH_ARGS)"
 
 lint: install
 	$(VENV)/bin/ruff check .

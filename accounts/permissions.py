@@ -22,9 +22,35 @@ def role_names(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._role_names = cached
+        _load_roles(user)
+        cached = user._role_names
     return cached
+
+
+def _load_roles(user) -> None:
+    """Read the user's group names and the departments they head in one query (every page
+    needs the first, most the second), and cache both on the user for the request."""
+    from django.contrib.auth.models import Group
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast
+
+    from .models import Department
+
+    groups = (
+        Group.objects.filter(user=user)
+        .annotate(kind=Value("g"))
+        .values_list("kind", "name")
+        .order_by()
+    )
+    headed = (
+        Department.objects.filter(head=user)
+        .annotate(kind=Value("d"), key=Cast("pk", CharField()))
+        .values_list("kind", "key")
+        .order_by()
+    )
+    rows = list(groups.union(headed, all=True))
+    user._role_names = frozenset(value for kind, value in rows if kind == "g")
+    user._headed_by_link = [int(value) for kind, value in rows if kind == "d"]
 
 
 def has_role(user, role: str) -> bool:
@@ -60,7 +86,11 @@ def headed_department_ids(user) -> list[int]:
     """Return the ids of the departments this user heads (their own one if they hold the role)."""
     cached = getattr(user, "_headed_department_ids", None)
     if cached is None:
-        cached = list(user.headed_departments.values_list("pk", flat=True))
+        if not user.is_authenticated:
+            return []
+        if getattr(user, "_headed_by_link", None) is None:
+            _load_roles(user)
+        cached = sorted(user._headed_by_link)
         if is_department_head(user) and user.department_id and user.department_id not in cached:
             cached.append(user.department_id)
         user._headed_department_ids = cached

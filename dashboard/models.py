@@ -14,3 +14,87 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class MonthlySales(models.Model):
+    """Purchases summed per month and per the customer's department, primary manager and tier.
+
+    A derived table, rebuilt as a whole by `dashboard.summaries.refresh_summaries` (beat runs
+    it every few minutes, and after a grading run is published): the reports and home pages sum
+    a few thousand of these rows instead of two million transactions. Never edited by hand.
+    """
+
+    month = models.DateField(_("month"))
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    manager = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("primary manager"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    tier = models.CharField(_("tier"), max_length=1, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    profit = models.DecimalField(_("profit"), max_digits=18, decimal_places=2)
+    transactions = models.PositiveIntegerField(_("transactions"))
+
+    class Meta:
+        verbose_name = _("monthly sales")
+        verbose_name_plural = _("monthly sales")
+        indexes = [models.Index(fields=["month", "department", "manager"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.department_id} {self.manager_id} {self.tier}"
+
+
+class RiskSignal(models.Model):
+    """A customer on the early-warning list, with the facts behind it (derived table).
+
+    Rebuilt as a whole with the sales summary by `dashboard.summaries.refresh_summaries`; the
+    reasons are worded when shown, in the reader's language.
+    """
+
+    customer = models.OneToOneField(
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    last = models.DecimalField(_("last 4 weeks"), max_digits=18, decimal_places=2, null=True)
+    previous = models.DecimalField(
+        _("previous 4 weeks"), max_digits=18, decimal_places=2, null=True
+    )
+    dropped_from = models.CharField(_("tier dropped from"), max_length=1, blank=True)
+    dropped_to = models.CharField(_("tier dropped to"), max_length=1, blank=True)
+    overdue_and_complaint = models.BooleanField(_("overdue visit and open complaint"))
+    # Strongest first: the number of signals, then the size of the change in purchases.
+    rank = models.FloatField(_("rank"))
+    computed_on = models.DateField(_("computed on"))
+
+    class Meta:
+        verbose_name = _("risk signal")
+        verbose_name_plural = _("risk signals")
+        indexes = [models.Index(fields=["-rank", "customer"], name="risk_strongest_first")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.rank}"
+
+    def facts(self) -> dict:
+        """The facts in the shape dashboard.reports.risk_facts gives them."""
+        facts: dict = {}
+        if self.previous is not None:
+            facts.update(last=self.last, previous=self.previous)
+        if self.dropped_to:
+            facts.update(dropped_from=self.dropped_from, dropped_to=self.dropped_to)
+        if self.overdue_and_complaint:
+            facts["overdue_and_complaint"] = True
+        return facts

@@ -29,7 +29,8 @@ from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
 from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
 
-from . import charts
+from . import charts, sales, services
+from .models import RiskSignal
 
 TIERS = ["A", "B", "C", "D"]
 TIER_KEYS = TIERS + [""]
@@ -114,6 +115,25 @@ class ReportFilters:
         if self.manager_id:
             qs = qs.filter(pk=self.manager_id)
         return qs.order_by("department__name", "username").distinct()
+
+    def sales_scope(self) -> sales.Scope | None:
+        """The report's customers as the sales summary can select them, or None when it
+        cannot: a manager's own book (primary, assistant or chief), summed from transactions.
+
+        A head's scope is their departments' customers.
+        """
+        departments = managers = None
+        if not permissions.sees_everything(self.user):
+            if not permissions.is_department_head(self.user):
+                return None
+            departments = list(permissions.headed_department_ids(self.user))
+        if self.department_id:
+            departments = [
+                d for d in (departments or [self.department_id]) if d == self.department_id
+            ]
+        if self.manager_id:
+            managers = [self.manager_id]
+        return sales.Scope(departments=departments, managers=managers)
 
     def aware(self, day: date):
         return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
@@ -624,28 +644,56 @@ def contract_pipeline(f: ReportFilters) -> Report:
     return Report("contracts", _("Contract pipeline"), columns, rows, chart, totals)
 
 
-def revenue_by_tier(f: ReportFilters) -> Report:
-    """Revenue and profit of the period by quarter and by the customers' current tier."""
-    quarters = quarters_between(f.start, f.end)
-    sums: dict[tuple[str, str], list[Decimal]] = {}
-    # One row per tier, one conditional sum per quarter: plain date comparisons in SQL (no
-    # per-row date function, which SQLite would call back into Python for).
-    bounds = quarter_bounds(f.start, f.end)
+def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object], list]:
+    """Sales of the report's customers per (bucket label, group value): [amount, profit, n].
+
+    From the monthly summary where the scope allows it; a manager's own book is summed from
+    its transactions (a few hundred customers, through the (customer, date) index).
+    """
+    scope = f.sales_scope()
+    if scope is not None:
+        return sales.sales_by(scope, group, buckets)
     aggregates = {}
-    for i, (_q, first, last) in enumerate(bounds):
-        in_quarter = Q(date__gte=first, date__lte=last)
-        aggregates[f"r{i}"] = Sum("amount", filter=in_quarter)
-        aggregates[f"p{i}"] = Sum("profit", filter=in_quarter)
-    qs = (
-        f.scope(Transaction.objects.filter(date__gte=f.start, date__lte=f.end))
-        .values("customer__tier")
+    # One row per group value, one conditional sum per bucket: plain date comparisons in SQL.
+    for i, (_label, first, last) in enumerate(buckets):
+        in_bucket = Q(date__gte=first, date__lte=last)
+        aggregates[f"a{i}"] = Sum("amount", filter=in_bucket)
+        aggregates[f"p{i}"] = Sum("profit", filter=in_bucket)
+        aggregates[f"n{i}"] = Count("pk", filter=in_bucket)
+    lookup = sales.GROUPS[group]
+    rows = (
+        f.scope(
+            Transaction.objects.filter(
+                date__gte=min(b[1] for b in buckets), date__lte=max(b[2] for b in buckets)
+            )
+        )
+        .values(lookup)
         .annotate(**aggregates)
         .order_by()
     )
-    for row in qs:
-        for i, (quarter, _first, _last) in enumerate(bounds):
-            key = (quarter, row["customer__tier"] or "")
-            sums[key] = [row[f"r{i}"] or ZERO, row[f"p{i}"] or ZERO]
+    cells = {}
+    for row in rows:
+        for i, (label, _first, _last) in enumerate(buckets):
+            cells[(label, row[lookup] if row[lookup] is not None else "")] = [
+                row[f"a{i}"] or ZERO,
+                row[f"p{i}"] or ZERO,
+                row[f"n{i}"] or 0,
+            ]
+    return cells
+
+
+def sales_freshness(f: ReportFilters) -> dict:
+    """Whether the sales figures come from the summary, and when it was rebuilt."""
+    if f.sales_scope() is None:
+        return {"summarised": False}
+    return {"summarised": True, "sales_as_of": services.summaries_refreshed_at()}
+
+
+def revenue_by_tier(f: ReportFilters) -> Report:
+    """Revenue and profit of the period by quarter and by the customers' current tier."""
+    quarters = quarters_between(f.start, f.end)
+    cells = sales_cells(f, "tier", quarter_bounds(f.start, f.end))
+    sums = {key: cell[:2] for key, cell in cells.items()}
     rows = []
     for quarter in quarters:
         revenue = [sums.get((quarter, t), [ZERO, ZERO])[0] for t in TIER_KEYS]
@@ -695,6 +743,7 @@ def revenue_by_tier(f: ReportFilters) -> Report:
                 (_("Margin %"), PERCENT),
             ],
             "by_tier_rows": by_tier_rows,
+            **sales_freshness(f),
         },
     )
 
@@ -708,24 +757,9 @@ def manager_scorecard(f: ReportFilters) -> Report:
     customers = f.customers()
     length = (f.end - f.start).days + 1
     prev_start = f.start - timedelta(days=length)
-    sales = {
-        row["customer__primary_manager"]: row
-        for row in f.scope(
-            Transaction.objects.filter(
-                customer__primary_manager__in=ids, date__gte=prev_start, date__lte=f.end
-            )
-        )
-        .values("customer__primary_manager")
-        .annotate(
-            sales=Coalesce(
-                Sum("amount", filter=Q(date__gte=f.start)), ZERO, output_field=DecimalField()
-            ),
-            previous=Coalesce(
-                Sum("amount", filter=Q(date__lt=f.start)), ZERO, output_field=DecimalField()
-            ),
-        )
-        .order_by()
-    }
+    by_manager = sales_cells(
+        f, "manager", [("now", f.start, f.end), ("previous", prev_start, f.start - timedelta(1))]
+    )
     growth = {
         row["primary_manager"]: row
         for row in customers.filter(primary_manager__in=ids)
@@ -767,7 +801,10 @@ def manager_scorecard(f: ReportFilters) -> Report:
         }
     rows = []
     for m in managers:
-        s = sales.get(m.pk, {"sales": ZERO, "previous": ZERO})
+        s = {
+            "sales": by_manager.get(("now", m.pk), [ZERO])[0],
+            "previous": by_manager.get(("previous", m.pk), [ZERO])[0],
+        }
         g = growth.get(m.pk, {"now": 0, "new": 0})
         e = execution.get(m.pk, {"due": 0, "done": 0})
         c = complaint_rows.get(m.pk, {})
@@ -809,6 +846,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
             "Sales growth compares with the period of the same length just before. "
             "Complaint deadlines met counts response and resolution deadlines together."
         ),
+        extra=sales_freshness(f),
     )
 
 
@@ -819,16 +857,14 @@ def _round(value) -> Decimal | None:
 # --- early warning ------------------------------------------------------------------------
 
 
-def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
-    """Return the customers at risk in the scope, with the reasons, the biggest change first.
+def risk_facts(customers: QuerySet, today: date) -> dict[int, dict]:
+    """Return {customer id: facts} for the given customers that show at least one signal.
 
     Three reads, each one aggregate query: purchases of the two 4-week windows, tier drops in
     the latest published run, and customers with an overdue visit and an open complaint.
     """
-    today = f.today
     last_start = today - timedelta(days=RISK_WINDOW_DAYS - 1)
     prev_start = last_start - timedelta(days=RISK_WINDOW_DAYS)
-    customers = f.customers().exclude(status=CustomerStatus.TERMINATED)
     money = DecimalField(max_digits=16, decimal_places=2)
     moved = (
         Transaction.objects.filter(
@@ -865,39 +901,47 @@ def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
             customers.filter(pk__in=overdue).filter(pk__in=complaints).values_list("pk", flat=True)
         ):
             found.setdefault(customer_id, {})["overdue_and_complaint"] = True
-    if not found:
-        return []
-    # Rank on the facts first, then load only the customers shown (bounded work per page).
-    ranked = []
-    for customer_id, facts in found.items():
-        # Cheap arithmetic here; the worded reasons only for the customers shown.
-        moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
-        signals = (
-            (moved_by is not None and (moved_by > RISK_RISE or moved_by < RISK_FALL))
-            + tier_dropped(facts.get("dropped_from", ""), facts.get("dropped_to", ""))
-            + bool(facts.get("overdue_and_complaint"))
-        )
-        if signals:
-            ranked.append((-(signals * 1000 + abs(moved_by or 0) * 100), customer_id, moved_by))
-    ranked.sort(key=lambda item: (item[0], item[1]))
-    ranked = [
-        (customer_id, moved_by, found[customer_id], _reasons_of(found[customer_id]))
-        for _w, customer_id, moved_by in ranked[: limit or RISK_LIST_MAX]
-    ]
-    by_id = Customer.objects.select_related("primary_manager", "department").in_bulk(
-        [item[0] for item in ranked]
+    return found
+
+
+def risk_rank(facts: dict) -> float:
+    """How strong the warning is: the number of signals, then the size of the change (0: none)."""
+    moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
+    signals = (
+        (moved_by is not None and (moved_by > RISK_RISE or moved_by < RISK_FALL))
+        + tier_dropped(facts.get("dropped_from", ""), facts.get("dropped_to", ""))
+        + bool(facts.get("overdue_and_complaint"))
     )
-    result = [
-        {
-            "customer": by_id[customer_id],
-            "reasons": reasons,
-            "last": facts.get("last"),
-            "previous": facts.get("previous"),
-            "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
-        }
-        for customer_id, moved_by, facts, reasons in ranked
-        if customer_id in by_id
-    ]
+    return float(signals * 1000 + abs(moved_by or 0) * 100) if signals else 0.0
+
+
+def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
+    """Return the customers at risk in the scope, with the reasons, the strongest first.
+
+    Read from the early-warning table, which the summaries job rebuilds every few minutes.
+    """
+    signals = list(
+        f.scope(RiskSignal.objects.all())
+        .exclude(customer__status=CustomerStatus.TERMINATED)
+        .select_related("customer__primary_manager", "customer__department")
+        .order_by("-rank", "customer_id")[: limit or RISK_LIST_MAX]
+    )
+    top = [(signal.customer_id, signal.facts()) for signal in signals]
+    by_id = {signal.customer_id: signal.customer for signal in signals}
+    result = []
+    for customer_id, facts in top:
+        if customer_id not in by_id:
+            continue
+        moved_by = change(facts.get("last", ZERO), facts.get("previous", ZERO))
+        result.append(
+            {
+                "customer": by_id[customer_id],
+                "reasons": _reasons_of(facts),
+                "last": facts.get("last"),
+                "previous": facts.get("previous"),
+                "change": None if moved_by is None else (moved_by * 100).quantize(Decimal("1")),
+            }
+        )
     return result
 
 
@@ -939,7 +983,11 @@ def risk_report(f: ReportFilters) -> Report:
         _("Early warning"),
         columns,
         rows,
-        extra={"risks": risks},
+        extra={
+            "risks": risks,
+            "summarised": True,
+            "sales_as_of": services.summaries_refreshed_at(),
+        },
         notes=_(
             "Purchases of the last 4 weeks moved by more than +30 % or −20 % against the "
             "4 weeks before, the tier dropped in the latest published grading, or an overdue "

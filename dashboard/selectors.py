@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, IntegerField, Q, Sum, When, Window
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import Customer, CustomerStatus, Transaction
+from accounts.models import Customer, CustomerStatus
 from accounts.selectors import pool_returning_soon
 from contracts.models import Contract, ContractStatus
 from contracts.selectors import steps_waiting_for
@@ -17,7 +17,7 @@ from notifications.models import Notification
 from tiers.models import AppealStatus, Grade, GradingRun, RunStatus
 from visits.models import CareStatus, CareTask, PlannedVisit
 
-from . import reports
+from . import reports, sales, services
 
 LIST_SIZE = 8
 CARE_DAYS_AHEAD = 7
@@ -38,14 +38,18 @@ def home_context(user, *, today: date | None = None) -> dict:
     is_manager = permissions.is_account_manager(user)
     sees_all = permissions.sees_everything(user)
     departments = permissions.headed_department_ids(user) if is_head else []
-    customers = Customer.objects.visible_to(user)
-    by_tier = dict(
-        customers.exclude(status=CustomerStatus.TERMINATED)
-        .filter(primary_manager__isnull=False)
-        .values_list("tier")
-        .annotate(n=Count("pk"))
+    # One grouped read gives the customers by tier and, for those who see every customer,
+    # the company's counts by status.
+    status_rows = list(
+        Customer.objects.visible_to(user)
+        .values("status", "tier")
+        .annotate(n=Count("pk"), pooled=Count("pk", filter=Q(primary_manager__isnull=True)))
         .order_by()
     )
+    by_tier: dict[str, int] = {}
+    for row in status_rows:
+        if row["status"] != CustomerStatus.TERMINATED and row["n"] > row["pooled"]:
+            by_tier[row["tier"]] = by_tier.get(row["tier"], 0) + row["n"] - row["pooled"]
     context: dict = {
         "today": today,
         "now": timezone.now(),
@@ -56,8 +60,8 @@ def home_context(user, *, today: date | None = None) -> dict:
         "by_tier": by_tier,
         "tier_rows": [(t, by_tier.get(t, 0)) for t in reports.TIER_KEYS],
         "recent_notifications": list(Notification.objects.for_user(user).unread()[:5]),
-        "unread_count": Notification.objects.for_user(user).unread().count(),
-        "returning_soon": pool_returning_soon(user)[:10],
+        # Only a manager's own customers go back to the pool.
+        "returning_soon": pool_returning_soon(user)[:10] if is_manager else [],
     }
     work = is_manager or is_head
     if work:
@@ -70,20 +74,23 @@ def home_context(user, *, today: date | None = None) -> dict:
             visit_scope = Q(assigned_to=user)
             care_scope = Q(assigned_to=user)
             contract_scope = Q(owner=user)
+        # The first rows and the counts of all rows in one query: window sums over the
+        # whole filtered set, computed before the LIMIT.
         context["visits"], context["more_visits"] = _sliced(
             PlannedVisit.objects.open()
             .filter(visit_scope, due_date__lte=today)
             .select_related("customer", "assigned_to")
+            .annotate(
+                overdue_total=Window(_count_where(Q(due_date__lt=today))),
+                today_total=Window(_count_where(Q(due_date=today))),
+            )
             .order_by("due_date", "pk")
         )
-        context["visit_counts"] = (
-            PlannedVisit.objects.open()
-            .filter(visit_scope, due_date__lte=today)
-            .aggregate(
-                overdue=Count("pk", filter=Q(due_date__lt=today)),
-                today=Count("pk", filter=Q(due_date=today)),
-            )
-        )
+        first = context["visits"][0] if context["visits"] else None
+        context["visit_counts"] = {
+            "overdue": first.overdue_total if first else 0,
+            "today": first.today_total if first else 0,
+        }
         context["care_tasks"], context["more_care"] = _sliced(
             CareTask.objects.filter(
                 care_scope,
@@ -127,13 +134,17 @@ def home_context(user, *, today: date | None = None) -> dict:
             Grade.objects.visible_to(user).filter(appeal__status=AppealStatus.PENDING).count()
         )
     if sees_all:
-        context["totals"] = company_totals(today)
+        context["totals"] = company_totals(today, status_rows)
         context["runs_to_review"] = list(
             GradingRun.objects.filter(
                 status__in=[RunStatus.COMPUTED, RunStatus.UNDER_REVIEW]
             ).order_by("-period")[:3]
         )
     return context
+
+
+def _count_where(condition: Q) -> Sum:
+    return Sum(Case(When(condition, then=1), default=0, output_field=IntegerField()))
 
 
 def _open_complaints(user, departments):
@@ -159,20 +170,23 @@ def _url_or(first, fallback) -> str:
         return fallback()
 
 
-def company_totals(today: date) -> dict:
-    """Company-wide figures for finance and executives: four aggregate queries."""
+def company_totals(today: date, status_rows: list[dict]) -> dict:
+    """Company-wide figures for finance and executives: a few aggregate queries; sales from
+    the monthly summary. `status_rows` are every customer counted by status and tier."""
     year_start = date(today.year, 1, 1)
-    customers = Customer.objects.aggregate(
-        admitted=Count("pk", filter=Q(status=CustomerStatus.ACTIVE)),
-        dormant=Count("pk", filter=Q(status=CustomerStatus.DORMANT)),
-        pending=Count("pk", filter=Q(status=CustomerStatus.PENDING_ADMISSION)),
-        pool=Count(
-            "pk", filter=Q(primary_manager__isnull=True) & ~Q(status=CustomerStatus.TERMINATED)
+
+    def counted(status: str) -> int:
+        return sum(row["n"] for row in status_rows if row["status"] == status)
+
+    customers = {
+        "admitted": counted(CustomerStatus.ACTIVE),
+        "dormant": counted(CustomerStatus.DORMANT),
+        "pending": counted(CustomerStatus.PENDING_ADMISSION),
+        "pool": sum(
+            row["pooled"] for row in status_rows if row["status"] != CustomerStatus.TERMINATED
         ),
-    )
-    sales = Transaction.objects.filter(date__gte=year_start, date__lte=today).aggregate(
-        revenue=Sum("amount"), profit=Sum("profit")
-    )
+    }
+    revenue, profit = sales.total(sales.Scope(), year_start, today)
     contracts = Contract.objects.aggregate(
         pending_n=Count("pk", filter=Q(status=ContractStatus.PENDING)),
         pending_amount=Sum("amount", filter=Q(status=ContractStatus.PENDING)),
@@ -182,7 +196,9 @@ def company_totals(today: date) -> dict:
     open_complaints = reports.open_complaints(model.objects.all()).count() if model else None
     return {
         **customers,
-        **sales,
+        "revenue": revenue,
+        "profit": profit,
+        "sales_as_of": services.summaries_refreshed_at(),
         **contracts,
         "open_complaints": open_complaints,
         "year": today.year,

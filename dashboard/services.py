@@ -13,6 +13,7 @@ from django.utils import timezone
 from .models import Heartbeat
 
 BEAT = "beat"
+SUMMARIES = "summaries"  # the heartbeat of dashboard.summaries.refresh_summaries
 TIMEOUT_SECONDS = 2
 
 
@@ -27,6 +28,11 @@ def heartbeat_age_seconds(*, name: str = BEAT) -> int | None:
     if beat_at is None:
         return None
     return max(0, int((timezone.now() - beat_at).total_seconds()))
+
+
+def summaries_refreshed_at():
+    """When the sales summary and early-warning list were last rebuilt (None: never)."""
+    return Heartbeat.objects.filter(name=SUMMARIES).values_list("beat_at", flat=True).first()
 
 
 def database_ok() -> bool:

@@ -1,3 +1,5 @@
+from functools import cache
+
 from .models import Notification
 
 
@@ -7,6 +9,7 @@ def unread_notifications(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
 
+    @cache  # the header and a page (the home page) may both show it: count once
     def count() -> int:
         return Notification.objects.for_user(user).unread().count()
 

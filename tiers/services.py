@@ -287,9 +287,13 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         # Subqueries, not lists of ids: 100,000 ids would pass SQLite's variable limit.
         changed = TierChange.objects.filter(grade__run=run, kind=TierChangeKind.PUBLISHED)
         changed_customers = changed.values("customer_id")
+        # Semi-joins on the changed customers: joining users to both their primary and their
+        # assisted customers multiplies the rows (managers × customers²) before DISTINCT.
+        changed_rows = Customer.objects.filter(pk__in=changed_customers)
         managers = User.objects.filter(
-            Q(primary_customers__in=changed_customers) | Q(assisted_customers__in=changed_customers)
-        ).distinct()
+            Q(pk__in=changed_rows.values("primary_manager"))
+            | Q(pk__in=changed_rows.values("assistant_manager"))
+        )
         link = reverse("tiers:run_detail", args=[run.pk]) + "?movement=changed&mine=true"
         for manager in managers:
             notify(
@@ -340,12 +344,17 @@ def grading_run_close(*, run: GradingRun, closed_by: User) -> GradingRun:
 def _after_tiers_changed(customer_ids: list[int]) -> None:
     """Hook run after customers' tiers changed (publication, upheld appeal).
 
-    The visits app regenerates their visit plans from the new tier intervals, in a task.
+    The visits app regenerates their visit plans from the new tier intervals, in a task, and
+    the dashboard summaries are rebuilt.
     """
+    from config.celery import enqueue_on_commit
+    from dashboard.tasks import summaries_refresh_task
     from visits.services import visit_plans_refresh_after_commit
 
     logger.info("Tiers changed for %d customers", len(customer_ids))
     visit_plans_refresh_after_commit(customer_ids=customer_ids)
+    # Sales by tier and tier drops are read from the summaries: rebuild them.
+    enqueue_on_commit(summaries_refresh_task)
 
 
 # --- Appeals -------------------------------------------------------------------------------------

@@ -284,6 +284,12 @@ CELERY_BEAT_SCHEDULE["heartbeat"] = {
     "task": "dashboard.tasks.heartbeat_task",
     "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
 }
+# The sales summary and early-warning list the reports and home pages read are rebuilt this
+# often (and after a grading run is published); pages show their age.
+CELERY_BEAT_SCHEDULE["summaries"] = {
+    "task": "dashboard.tasks.summaries_refresh_task",
+    "schedule": env.float("SUMMARIES_REFRESH_SECONDS", default=300.0),
+}
 # Jobs whose sending failed because the broker was down are re-sent by this one.
 CELERY_BEAT_SCHEDULE["resend-pending-tasks"] = {
     "task": "notifications.tasks.pending_tasks_resend_task",

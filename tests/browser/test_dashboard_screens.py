@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from contracts.models import ContractStatus
 from dashboard.reports import REPORTS
+from dashboard.summaries import refresh_summaries
 from notifications.models import Notification
 from tests.browser.helpers import login, screenshot
 from tests.contracts.factories import submitted_contract
@@ -113,6 +114,7 @@ def build_company(head, manager, manager2, other_manager, east):
     submitted_contract(owner=manager, customer=made[0], amount="6000000.00")
     for user in (manager, head):
         Notification.objects.create(recipient=user, message="客户 华润置地 的合同已提交审批")
+    refresh_summaries()  # what the summaries job does every few minutes
 
 
 def open_as(new_page, live_server, user, language):

@@ -8,9 +8,11 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from accounts.models import Customer
 from contracts.models import ContractStatus
 from dashboard import reports
 from dashboard.reports import ReportFilters
+from dashboard.summaries import refresh_summaries
 from tiers.models import RunStatus
 from visits.models import VisitStatus
 
@@ -275,6 +277,7 @@ def test_revenue_and_profit_by_quarter_and_tier(executive, manager, other_manage
     sale(b, d(8, 15), "50000", "5000")
     sale(ungraded, d(10, 10), "10000", "1000")
     sale(c, d(3, 31), "999", "99")  # before the period
+    refresh_summaries()
     report = reports.revenue_by_tier(filters(executive, start=d(4, 1)))
     # Quarter, A, B, C, D, ungraded, revenue, profit
     assert report.rows == [
@@ -318,6 +321,7 @@ def test_manager_scorecard(executive, manager, manager2):
     )
     plan(old, manager, d(10, 10), VisitStatus.COMPLETED, done_on=d(10, 10))
     plan(old, manager, d(11, 1))
+    refresh_summaries()
     report = reports.manager_scorecard(filters(executive))
     rows = {row[0]: row[1:] for row in report.rows}
     # sales, growth %, customers, new, visit sat., complaint sat., plan %, deadlines met %
@@ -370,6 +374,7 @@ def risky(manager, manager2, other_manager):
 
 
 def test_risk_list_for_a_manager_with_reasons(manager, risky):
+    refresh_summaries(today=TODAY)
     risks = {r["customer"].name: r["reasons"] for r in reports.risk_list(filters(manager))}
     assert set(risks) == {"up40", "dropped", "both"}  # down30 is manager2's
     assert risks["up40"] == ["Purchases up 40% on the previous 4 weeks"]
@@ -378,6 +383,8 @@ def test_risk_list_for_a_manager_with_reasons(manager, risky):
 
 
 def test_risk_list_for_the_head_and_the_other_department(head, other_head, risky):
+    assert reports.risk_list(filters(head)) == []  # read from the table: not built yet
+    refresh_summaries(today=TODAY)
     names = {r["customer"].name for r in reports.risk_list(filters(head))}
     assert names == {"up40", "down30", "dropped", "both"}
     north = reports.risk_list(filters(other_head))
@@ -386,7 +393,27 @@ def test_risk_list_for_the_head_and_the_other_department(head, other_head, risky
     ]
 
 
+def test_the_list_is_the_one_computed_at_the_last_rebuild(executive, manager, risky):
+    assert reports.risk_list(filters(executive)) == []  # never built
+    refresh_summaries(today=TODAY)
+    everyone = reports.risk_list(filters(executive))
+    found = reports.risk_facts(Customer.objects.all(), TODAY)
+    assert {r["customer"].pk for r in everyone} == {
+        pk for pk in found if reports.risk_rank(found[pk])
+    }
+    # Strongest first: the biggest change, then a drop or an overdue visit with a complaint.
+    assert [r["customer"].name for r in everyone][:3] == ["north down", "up40", "down30"]
+    assert len(reports.risk_list(filters(executive), limit=2)) == 2
+    customer(manager, name="later")  # not on the list before the next rebuild
+    later = risky["up25"]
+    sale(later, d(11, 2), "900000")
+    assert "up25" not in {r["customer"].name for r in reports.risk_list(filters(manager))}
+    refresh_summaries(today=TODAY)
+    assert "up25" in {r["customer"].name for r in reports.risk_list(filters(manager))}
+
+
 def test_risk_report_rows(head, risky):
+    refresh_summaries(today=TODAY)
     report = reports.risk_report(filters(head))
     row = next(r for r in report.rows if r[0] == "down30")
     assert row[3:6] == [D("100000"), D("70000"), D("-30")]

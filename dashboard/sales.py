@@ -1,0 +1,183 @@
+"""Sales figures for the reports and home pages, read from the monthly summary (MonthlySales).
+
+Summing two million transactions joined to their customers takes seconds; the summary holds one
+row per month × department × primary manager × tier (a few thousand rows) and is rebuilt as a
+whole by the summaries job (dashboard.summaries): every few minutes by beat, and after a grading
+run is published. Pages say how old the figures are.
+
+A period that starts or ends inside a month is answered from the summary when that month has no
+transaction outside the period (the usual case: a period ending today); otherwise that one month
+is summed from the transactions for the period's days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+
+from accounts.models import Customer, Transaction
+
+from .models import MonthlySales
+
+ZERO = Decimal("0")
+# Summary fields and the transaction lookups they stand for.
+GROUPS = {
+    "tier": "customer__tier",
+    "manager": "customer__primary_manager",
+    "department": "customer__department",
+}
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def rebuild_sales_summary() -> int:
+    """Replace the summary by one computed from the transactions; return its row count.
+
+    Call inside the summaries job's transaction (dashboard.summaries.refresh_summaries).
+    """
+    if connection.vendor == "postgresql":
+        month = "date_trunc('month', t.date)::date"
+    else:  # dates are stored as 'YYYY-MM-DD' text: no per-row function call into Python
+        month = "substr(t.date, 1, 8) || '01'"
+    table = MonthlySales._meta.db_table
+    sql = f"""
+        INSERT INTO {table} (month, department_id, manager_id, tier, amount, profit, transactions)
+        SELECT {month}, c.department_id, c.primary_manager_id, c.tier,
+               SUM(t.amount), SUM(t.profit), COUNT(*)
+        FROM {Transaction._meta.db_table} t
+        JOIN {Customer._meta.db_table} c ON c.id = t.customer_id
+        GROUP BY 1, 2, 3, 4
+    """  # noqa: S608 - table names and expressions are ours, no user input
+    MonthlySales.objects.all().delete()  # a derived table, rebuilt below
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    return MonthlySales.objects.count()
+
+
+@dataclass
+class Scope:
+    """Which customers' sales: all, some departments, some primary managers (None = any)."""
+
+    departments: list[int] | None = None
+    managers: list[int] | None = None
+
+    def summary(self) -> QuerySet:
+        qs = MonthlySales.objects.all()
+        if self.departments is not None:
+            qs = qs.filter(department__in=self.departments)
+        if self.managers is not None:
+            qs = qs.filter(manager__in=self.managers)
+        return qs
+
+    def transactions(self) -> QuerySet:
+        qs = Transaction.objects.all()
+        if self.departments is not None:
+            qs = qs.filter(customer__department__in=self.departments)
+        if self.managers is not None:
+            qs = qs.filter(customer__primary_manager__in=self.managers)
+        return qs
+
+
+def sales_by(
+    scope: Scope, group: str, buckets: list[tuple[str, date, date]]
+) -> dict[tuple[str, object], list]:
+    """Return {(bucket label, group value): [amount, profit, count]}.
+
+    `buckets` are (label, first day, last day): quarters or months clipped to a period, or two
+    periods side by side. `group` is one of GROUPS ("tier", "manager", "department").
+    """
+    result: dict[tuple[str, object], list] = {}
+
+    def add(label, key, amount, profit, count):
+        if not count:  # the group had sales in another bucket only
+            return
+        cell = result.setdefault((label, key if key is not None else ""), [ZERO, ZERO, 0])
+        cell[0] += amount or ZERO
+        cell[1] += profit or ZERO
+        cell[2] += count or 0
+
+    aggregates, live_ranges = {}, []
+    inexact_by_bucket = _inexact_edge_months([(first, last) for _label, first, last in buckets])
+    for i, (label, first, last) in enumerate(buckets):
+        inexact = inexact_by_bucket[i]
+        months = Q(month__gte=month_start(first), month__lte=month_start(last))
+        if inexact:
+            months &= ~Q(month__in=inexact)
+        aggregates[f"a{i}"] = Sum("amount", filter=months)
+        aggregates[f"p{i}"] = Sum("profit", filter=months)
+        aggregates[f"n{i}"] = Sum("transactions", filter=months)
+        live_ranges += [(label, max(first, m), min(last, month_end(m))) for m in inexact]
+    rows = (
+        scope.summary()
+        .filter(
+            month__gte=month_start(min(b[1] for b in buckets)),
+            month__lte=month_start(max(b[2] for b in buckets)),
+        )
+        .values(group)
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in rows:
+        for i, (label, _first, _last) in enumerate(buckets):
+            add(label, row[group], row[f"a{i}"], row[f"p{i}"], row[f"n{i}"])
+    for label, first, last in live_ranges:
+        for row in (
+            scope.transactions()
+            .filter(date__gte=first, date__lte=last)
+            .values(GROUPS[group])
+            .annotate(a=Sum("amount"), p=Sum("profit"), n=Count("pk"))
+            .order_by()
+        ):
+            add(label, row[GROUPS[group]], row["a"], row["p"], row["n"])
+    return result
+
+
+def _inexact_edge_months(periods: list[tuple[date, date]]) -> list[set[date]]:
+    """For each (first, last), the edge months whose summary row counts days outside it.
+
+    A month wholly inside never does; the first (last) month does only when one of its
+    transactions falls before `first` (after `last`). All the probes go in one query of
+    EXISTS clauses, each an indexed range probe on the transaction date.
+    """
+    probes: list[tuple[int, date, QuerySet]] = []
+    for i, (first, last) in enumerate(periods):
+        if first > month_start(first):
+            outside = Transaction.objects.filter(date__gte=month_start(first), date__lt=first)
+            probes.append((i, month_start(first), outside))
+        if last < month_end(last):
+            outside = Transaction.objects.filter(date__gt=last, date__lte=month_end(last))
+            probes.append((i, month_start(last), outside))
+    inexact: list[set[date]] = [set() for _ in periods]
+    if not probes:
+        return inexact
+    clauses, params = [], []
+    for _i, _month, outside in probes:
+        sql, probe_params = outside.values("pk")[:1].query.sql_with_params()
+        clauses.append(f"EXISTS ({sql})")
+        params.extend(probe_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(clauses), params)
+        found = cursor.fetchone()
+    for (i, month, _outside), outside_exists in zip(probes, found, strict=True):
+        if outside_exists:
+            inexact[i].add(month)
+    return inexact
+
+
+def total(scope: Scope, start: date, end: date) -> tuple[Decimal, Decimal]:
+    """Revenue and profit of the period for the scope."""
+    cells = sales_by(scope, "tier", [("", start, end)])
+    amount = sum((cell[0] for cell in cells.values()), ZERO)
+    profit = sum((cell[1] for cell in cells.values()), ZERO)
+    return amount, profit
