@@ -13,6 +13,8 @@ def seed(context) -> None:
     rows = Customer.objects.filter(pk__in=context.customer_ids).values_list(
         "pk", "primary_manager_id"
     )
+    from .management.commands.seed_demo import fast_insert
+
     changes, pooled = [], []
     for pk, manager_id in rows.iterator(chunk_size=5000):
         if manager_id is None:
@@ -21,17 +23,18 @@ def seed(context) -> None:
             pooled.append(pk)
             continue
         changes.append(
-            AssignmentChange(
-                customer_id=pk,
-                role=ManagerRole.PRIMARY,
-                kind=AssignmentKind.CREATED,
-                new_user_id=manager_id,
-                changed_by_id=manager_id,
-                changed_at=now - timedelta(days=rng.randint(1, 100)),
-                reason="客户经理接手（演示数据）",
+            (
+                pk,
+                ManagerRole.PRIMARY,
+                AssignmentKind.CREATED,
+                manager_id,
+                manager_id,
+                now - timedelta(days=rng.randint(1, 100)),
+                "客户经理接手（演示数据）",
             )
         )
-    AssignmentChange.objects.bulk_create(changes, batch_size=5000)
+    fields = ["customer_id", "role", "kind", "new_user_id", "changed_by_id", "changed_at", "reason"]
+    fast_insert(AssignmentChange, fields, changes)
     for start in range(0, len(pooled), 500):
         Customer.objects.filter(pk__in=pooled[start : start + 500]).update(
             primary_manager=None, assistant_manager=None

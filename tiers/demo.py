@@ -1,9 +1,8 @@
-"""Demo data for tiers: managers' assessments, and published grading for the last quarter."""
+"""Demo data for tiers: managers' assessments, and published grading for the last two quarters."""
 
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -13,16 +12,27 @@ from accounts.models import Customer
 from . import scoring, services
 from .models import Assessment, IndicatorSource
 
-BATCH = 5000
-# Small demos also get the quarter before, so that movement and tier history show.
-TWO_RUNS_UP_TO = 2000
+BATCH = 50000
+FIELDS = [
+    "customer_id",
+    "indicator_code",
+    "value",
+    "period",
+    "assessed_at",
+    "assessed_by_id",
+    "note",
+]
 
 
 def seed(context) -> None:
+    """Assess every customer for the last two quarters and publish both gradings (set-based),
+    so that movement and tier history show."""
+    from accounts.management.commands.seed_demo import fast_insert
+
     tz = ZoneInfo(settings.TIME_ZONE)
     rng = context.rng
     last = scoring.period_just_ended(context.today)
-    periods = [last.previous(), last] if len(context.customer_ids) <= TWO_RUNS_UP_TO else [last]
+    periods = [last.previous(), last]
     codes = list(
         services.active_scoring_model()
         .indicators.filter(source=IndicatorSource.ASSESSED)
@@ -31,32 +41,35 @@ def seed(context) -> None:
     managers = dict(
         Customer.objects.filter(pk__in=context.customer_ids).values_list("pk", "primary_manager")
     )
-    batch: list[Assessment] = []
+    moments = {}  # one datetime object per day: the same value is adapted faster
+    batch: list[tuple] = []
     for customer_id in context.customer_ids:
         base = rng.gauss(68, 14)
         for period in periods:
             day = period.end - datetime.timedelta(days=rng.randint(5, 60))
-            at = datetime.datetime.combine(day, datetime.time(10), tzinfo=tz)
+            at = moments.setdefault(
+                day, datetime.datetime.combine(day, datetime.time(10), tzinfo=tz)
+            )
             drift = rng.uniform(-8, 8)
             for code in codes:
                 if rng.random() < 0.04:  # now and then one is forgotten: the grade is incomplete
                     continue
                 value = min(100, max(0, base + drift + rng.uniform(-10, 10)))
                 batch.append(
-                    Assessment(
-                        customer_id=customer_id,
-                        indicator_code=code,
-                        value=Decimal(f"{value:.1f}"),
-                        period=str(period),
-                        assessed_at=at,
-                        assessed_by_id=managers.get(customer_id),
-                        note="",
+                    (
+                        customer_id,
+                        code,
+                        f"{value:.1f}",
+                        str(period),
+                        at,
+                        managers.get(customer_id),
+                        "",
                     )
                 )
         if len(batch) >= BATCH:
-            Assessment.objects.bulk_create(batch)
+            fast_insert(Assessment, FIELDS, batch)
             batch = []
-    Assessment.objects.bulk_create(batch)
+    fast_insert(Assessment, FIELDS, batch)
 
     executive = context.users["gm"]
     for period in periods:
