@@ -271,6 +271,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.seed(context)
             self.stdout.write(f"({app_config.label}: {time.monotonic() - began:.0f} s)")
+        # Fresh statistics: the query planners otherwise guess on tables that grew from empty.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
         self.stdout.write(
             self.style.SUCCESS(
