@@ -12,6 +12,7 @@ from .models import (
     User,
     customers_matching,
 )
+from .widgets import PlainSelect
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -29,6 +30,10 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "-id" if chosen[-1].startswith("-") else "id")
 
 
+# The fields a user's choice label (User.__str__) needs.
+CHOICE_FIELDS = ("id", "username", "first_name", "last_name")
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -38,10 +43,13 @@ class CustomerFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=CustomerStatus.choices)
     tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices)
     department = django_filters.ModelChoiceFilter(
-        label=_("Department"), queryset=Department.objects.all()
+        label=_("Department"), queryset=Department.objects.all(), widget=PlainSelect
     )
     manager = django_filters.ModelChoiceFilter(
-        label=_("Manager"), queryset=User.objects.none(), method="filter_manager"
+        label=_("Manager"),
+        queryset=User.objects.none(),
+        method="filter_manager",
+        widget=PlainSelect,
     )
     industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
     province = django_filters.CharFilter(label=_("Province"), lookup_expr="exact")
@@ -77,7 +85,8 @@ class CustomerFilter(django_filters.FilterSet):
             departments = permissions.headed_department_ids(user) or [user.department_id]
             staff = staff.filter(department__in=departments)
             self.filters["department"].queryset = Department.objects.filter(pk__in=departments)
-        self.filters["manager"].queryset = staff.order_by("username")
+        # Only what a choice shows: the list offers every manager of a large company.
+        self.filters["manager"].queryset = staff.only(*CHOICE_FIELDS).order_by("username")
 
     def search(self, queryset, name, value):
         term = value.strip()

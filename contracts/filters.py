@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, Tier, User
+from accounts.widgets import PlainSelect
 
 from .models import AgeingBucket, ContractStatus, InstalmentState
 
@@ -73,7 +74,10 @@ class ReceivableFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), field_name="contract__owner", queryset=User.objects.none()
+        label=_("Owner"),
+        field_name="contract__owner",
+        queryset=User.objects.none(),
+        widget=PlainSelect,
     )
     department = django_filters.ModelChoiceFilter(
         label=_("Department"), field_name="contract__department", queryset=Department.objects.all()

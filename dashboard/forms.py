@@ -6,7 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
+from accounts.filters import CHOICE_FIELDS
 from accounts.models import Department, User
+from accounts.widgets import PlainSelect
 
 
 def default_start(today: date) -> date:
@@ -23,10 +25,13 @@ class ReportFilterForm(forms.Form):
         label=_("Period end"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.none(), required=False
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
+        widget=PlainSelect,
     )
     manager = forms.ModelChoiceField(
-        label=_("Manager"), queryset=User.objects.none(), required=False
+        label=_("Manager"), queryset=User.objects.none(), required=False, widget=PlainSelect
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -44,7 +49,7 @@ class ReportFilterForm(forms.Form):
                 departments = departments.filter(pk=user.department_id)
                 managers = managers.filter(pk=user.pk)
         self.fields["department"].queryset = departments
-        self.fields["manager"].queryset = managers.distinct()
+        self.fields["manager"].queryset = managers.only(*CHOICE_FIELDS).distinct()
 
     def clean(self):
         data = super().clean()

@@ -1,0 +1,29 @@
+"""PlainSelect writes the same <select> as Django's Select, without a template per option."""
+
+import pytest
+from django import forms
+from django.test.html import parse_html
+
+from accounts.widgets import PlainSelect
+
+CHOICES = [("", "---------"), (1, "张三"), (2, "<b>李四</b>"), ("g", [(3, "A & B"), (4, "王五")])]
+
+
+@pytest.mark.parametrize("value", [None, 2, "4", "nothing"])
+def test_the_markup_is_django_selects(value):
+    attrs = {"id": "id_manager", "class": "form-select"}
+    ours = PlainSelect(choices=CHOICES).render("manager", value, attrs)
+    django = forms.Select(choices=CHOICES).render("manager", value, attrs)
+    assert parse_html(ours) == parse_html(django)
+
+
+def test_labels_are_escaped_and_the_value_selected():
+    html = PlainSelect(choices=CHOICES).render("manager", 2)
+    assert "&lt;b&gt;李四&lt;/b&gt;" in html and "<b>" not in html
+    assert '<option value="2" selected>' in html
+    assert html.count("selected") == 1
+
+
+def test_the_customer_list_filter_uses_it(client_for, executive):
+    page = client_for(executive).get("/customers/").content.decode()
+    assert '<select name="manager"' in page and '<select name="department"' in page
