@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +41,10 @@ class CustomerFilter(django_filters.FilterSet):
         method="search",
         help_text=_("Name, short name, credit code, contact name or phone"),
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=CustomerStatus.choices)
-    tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=CustomerStatus.choices, widget=PlainSelect
+    )
+    tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices, widget=PlainSelect)
     department = django_filters.ModelChoiceFilter(
         label=_("Department"), queryset=Department.objects.all(), widget=PlainSelect
     )
@@ -51,11 +54,14 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_manager",
         widget=PlainSelect,
     )
-    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
+    industry = django_filters.ChoiceFilter(
+        label=_("Industry"), choices=Industry.choices, widget=PlainSelect
+    )
     province = django_filters.CharFilter(label=_("Province"), lookup_expr="exact")
     city = django_filters.CharFilter(label=_("City"), lookup_expr="exact")
     ordering = StableOrderingFilter(
         label=_("Sort by"),
+        widget=PlainSelect,
         fields=(
             ("name", "name"),
             ("created_at", "created"),
@@ -87,6 +93,17 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters["department"].queryset = Department.objects.filter(pk__in=departments)
         # Only what a choice shows: the list offers every manager of a large company.
         self.filters["manager"].queryset = staff.only(*CHOICE_FIELDS).order_by("username")
+
+    @property
+    def form(self):
+        """The form, its widgets classed as Bootstrap wants (partials/filter_fields.html)."""
+        form = super().form
+        if not getattr(form, "styled", False):
+            for field in form.fields.values():
+                select = isinstance(field.widget, forms.Select)
+                field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
+            form.styled = True
+        return form
 
     def search(self, queryset, name, value):
         term = value.strip()
