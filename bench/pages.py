@@ -65,7 +65,7 @@ def pages(customer_id: int, page_500: int) -> list[tuple[str, str, str]]:
             f"/customers/?ordering=name&page={page_500}",
         ),
         ("gm", "complaint list (all)", "/complaints/?scope=all"),
-        ("gm", "complaint list (all), page 500", "/complaints/?scope=all&page=500"),
+        ("gm", "complaint list (all), last page", "/complaints/?scope=all&page=last"),
         (
             "gm",
             "complaint list, filtered (status, severity)",
@@ -78,7 +78,7 @@ def pages(customer_id: int, page_500: int) -> list[tuple[str, str, str]]:
         ),
         ("head_east", "complaint list (head)", "/complaints/"),
         ("gm", "contract list (all)", "/contracts/all/"),
-        ("gm", "contract list (all), page 500", "/contracts/all/?page=500"),
+        ("gm", "contract list (all), last page", "/contracts/all/?page=last"),
         ("gm", "contract list, filtered (status)", "/contracts/all/?status=pending"),
         ("am_east1", "contract list (manager)", "/contracts/"),
         ("gm", "admin change list, first page", "/admin/accounts/customer/"),
