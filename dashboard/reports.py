@@ -14,7 +14,20 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Avg, Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import permissions
-from accounts.models import Customer, CustomerStatus, Transaction, User
+from accounts.models import Customer, CustomerStatus, Department, Transaction, User
 from contracts.models import Contract, ContractStatus
 from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
@@ -263,16 +276,18 @@ def open_complaints(qs: QuerySet) -> QuerySet:
 
 def tier_distribution(f: ReportFilters) -> Report:
     """Customers by department and current tier (admitted customers: active and dormant)."""
+    # Grouped by the department's id (no join per customer), named afterwards.
     rows_qs = (
         f.customers()
         .filter(status__in=[CustomerStatus.ACTIVE, CustomerStatus.DORMANT])
-        .values("department__name", "tier")
+        .values("department", "tier")
         .annotate(n=Count("pk"))
-        .order_by("department__name")
+        .order_by()
     )
+    names = dict(Department.objects.values_list("pk", "name"))
     table: dict[str, dict[str, int]] = {}
     for row in rows_qs:
-        table.setdefault(row["department__name"], {})[row["tier"] or ""] = row["n"]
+        table.setdefault(names.get(row["department"], ""), {})[row["tier"] or ""] = row["n"]
     departments = sorted(table)
     rows = [
         [name] + [table[name].get(t, 0) for t in TIER_KEYS] + [sum(table[name].values())]
@@ -297,26 +312,27 @@ def published_runs() -> QuerySet:
 
 
 def movement_counts(f: ReportFilters, run_from: GradingRun, run_to: GradingRun) -> dict:
-    """Return {(from_tier, to_tier): count}; '' on one side means not graded in that run."""
-    earlier = Grade.objects.filter(run=run_from, customer=OuterRef("customer")).values("tier")[:1]
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for row in (
-        f.scope(Grade.objects.filter(run=run_to))
-        .annotate(from_tier=Subquery(earlier))
-        .values("from_tier", "tier")
-        .annotate(n=Count("pk"))
+    """Return {(from_tier, to_tier): count}; '' on one side means not graded in that run.
+
+    One pass over both runs' grades: each customer's tier in either run (MAX over a CASE, ''
+    when not graded), then the pairs counted.
+    """
+    pairs = (
+        f.scope(Grade.objects.filter(run__in=[run_from.pk, run_to.pk]))
+        .values("customer")
+        .annotate(
+            from_tier=Max(Case(When(run=run_from.pk, then="tier"), default=Value(""))),
+            to_tier=Max(Case(When(run=run_to.pk, then="tier"), default=Value(""))),
+        )
         .order_by()
-    ):
-        counts[(row["from_tier"] or "", row["tier"])] += row["n"]
-    for row in (
-        f.scope(Grade.objects.filter(run=run_from))
-        .exclude(customer__in=Grade.objects.filter(run=run_to).values("customer"))
-        .values("tier")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[(row["tier"], "")] += row["n"]
-    return dict(counts)
+    )
+    sql, params = pairs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT from_tier, to_tier, COUNT(*) FROM ({sql}) pairs GROUP BY from_tier, to_tier",
+            params,
+        )
+        return {(a or "", b or ""): n for a, b, n in cursor.fetchall()}
 
 
 def tier_movement(f: ReportFilters, run_from_id=None, run_to_id=None) -> Report:
