@@ -108,3 +108,18 @@ def test_search_keeps_to_the_users_scope(customers, client_for, manager):
     yuanhang.save()
     response = client_for(manager).get(reverse("accounts:customer_list"), {"q": "物流"})
     assert [customer.pk for customer in response.context["customers"]] == [yuanhang.pk]
+
+
+@pytest.mark.django_db
+def test_emptying_the_tables_in_any_order_leaves_no_search_row_behind(east):
+    """A test database's flush deletes customers, contacts and search rows in any order: a
+    contact's trigger must not re-create the search row of a customer being deleted."""
+    from django.db import connection
+
+    customer = CustomerFactory(department=east, name="远航")
+    ContactFactory(customer=customer, name="张三", phone="13900000000")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_customersearch")
+        cursor.execute("DELETE FROM accounts_contact")
+        cursor.execute("SELECT COUNT(*) FROM accounts_customersearch")
+        assert cursor.fetchone()[0] == 0
