@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Contact, Customer, Department
+from accounts.models import Contact, Customer, Department, FastChoiceDisplayMixin
 
 
 class Channel(models.TextChoices):
@@ -111,7 +111,7 @@ class ComplaintQuerySet(models.QuerySet):
         )
 
 
-class Complaint(models.Model):
+class Complaint(FastChoiceDisplayMixin, models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="complaints"

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts import permissions
-from accounts.models import Customer, Department
+from accounts.models import Customer, Department, FastChoiceDisplayMixin
 
 from .rules import RuleCondition, parse_tiers
 
@@ -139,7 +139,7 @@ def contract_upload_to(instance: Contract, filename: str) -> str:
     return f"contracts/{timezone.localdate():%Y/%m}/{filename}"
 
 
-class Contract(models.Model):
+class Contract(FastChoiceDisplayMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts"
