@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,30 @@ class Role(TextChoices):
     EXECUTIVE = "executive", _("Executive")
 
 
+# Roles and headed departments change rarely and are needed on nearly every request: they are
+# cached per user, stamped with a generation that any change of a membership or a department
+# replaces (roles_changed), so that one cache read answers and a change is seen at once.
+ROLES_CACHE_SECONDS = 300
+ROLES_GENERATION_KEY = "roles:generation"
+
+
+def _roles_key(user) -> str:
+    return f"roles:user:{user.pk}"
+
+
+def roles_changed() -> None:
+    """Forget every user's cached roles and headed departments: now, and again once the change
+    is committed (a read between the change and its commit caches the old rows)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def new_generation() -> None:
+        cache.set(ROLES_GENERATION_KEY, uuid.uuid4().hex, None)
+
+    new_generation()
+    transaction.on_commit(new_generation)
+
+
 def role_names(user) -> frozenset[str]:
     """Return the user's role (group) names, cached on the user object for the request."""
     if not user.is_authenticated:
@@ -28,8 +54,26 @@ def role_names(user) -> frozenset[str]:
 
 
 def _load_roles(user) -> None:
-    """Read the user's group names and the departments they head in one query (every page
-    needs the first, most the second), and cache both on the user for the request."""
+    """Give the user its group names and the departments it heads, from the cache or else
+    from one query (every page needs the first, most the second), for the request."""
+    from django.core.cache import cache
+
+    found = cache.get_many([ROLES_GENERATION_KEY, _roles_key(user)])
+    generation = found.get(ROLES_GENERATION_KEY)
+    entry = found.get(_roles_key(user))
+    if generation is not None and entry is not None and entry[0] == generation:
+        user._role_names, user._headed_by_link = entry[1], list(entry[2])
+        return
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(ROLES_GENERATION_KEY, generation, None):
+            generation = cache.get(ROLES_GENERATION_KEY, generation)
+    _query_roles(user)
+    entry = (generation, user._role_names, tuple(user._headed_by_link))
+    cache.set(_roles_key(user), entry, ROLES_CACHE_SECONDS)
+
+
+def _query_roles(user) -> None:
     from django.contrib.auth.models import Group
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast

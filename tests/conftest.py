@@ -7,10 +7,20 @@ admin see everything; the outsider is an active user with no role at all.
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.permissions import Role
 from tests.factories import DepartmentFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start every test with an empty cache: ids are reused after a rollback, and a cached
+    session or role of an earlier test's user must not answer for this test's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

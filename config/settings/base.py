@@ -274,6 +274,23 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# The cache: Redis, shared by every web process, when there is one (CACHE_URL, by default the
+# broker's REDIS_URL); otherwise Django's per-process memory, enough for `make run`'s one web
+# process. It holds sessions (read from it, written through to the database) and each user's
+# roles; a Redis outage only turns its reads into misses (config.cache).
+CACHE_URL = env("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="crm"),
+            "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Sessions end after SESSION_COOKIE_AGE of inactivity: IdleSessionMiddleware renews the expiry
 # at most once a minute (instead of SESSION_SAVE_EVERY_REQUEST's write on every request).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 60 * 60)

@@ -21,6 +21,9 @@ WHITENOISE_AUTOREFRESH = True
 # Tests log in with client.force_login()/client.login(), which pass no request to
 # authenticate(); django-axes is switched on by the tests that check the lockout.
 AXES_ENABLED = False
+# One process: the memory cache, emptied before each test (tests/conftest.py), so that no
+# cached session or role outlives the rows of the test that cached it.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # A file, not SQLite's shared in-memory database: concurrency tests need real locking with
 # the busy timeout, which shared-cache in-memory databases do not honour.

@@ -18,6 +18,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from accounts import permissions
 from accounts.models import (
     Contact,
     CreditTerms,
@@ -246,6 +247,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             plan = department_plan(customers)
             departments, users, teams, created = self._people(password, plan, seed)
+            # Memberships were written in bulk, past the signals: forget cached roles.
+            permissions.roles_changed()
             start_serial = Customer.objects.count() + 1
             customer_ids = self._customers(rng, customers, teams, start_serial)
         managers = sum(len(team.managers) for team in teams.values())
