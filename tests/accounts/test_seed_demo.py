@@ -172,3 +172,20 @@ def test_contracts_past_approval_have_every_step_approved(large_demo):
     assert not undecided.exists()
     pending = Contract.objects.filter(status=ContractStatus.PENDING)
     assert not pending.exclude(steps__status=StepStatus.PENDING).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_on_postgresql_it_leaves_the_visibility_map_set():
+    """VACUUM, as autovacuum would: the list's keys are then read from the index alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    call_command("seed_demo", customers=10, password=PASSWORD, force=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname = 'accounts_customer'"
+        )
+        assert cursor.fetchone() == (True,)
