@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q, Value
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -77,11 +79,16 @@ class User(AbstractUser):
         ordering = ["username"]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name(self.username, self.first_name, self.last_name)
 
     def get_full_name(self) -> str:
         # Chinese names read family name first, without a space.
         return f"{self.last_name}{self.first_name}".strip()
+
+
+def display_name(username: str, first_name: str, last_name: str) -> str:
+    """Return how a user is shown (User.__str__), from the plain field values."""
+    return f"{last_name}{first_name}".strip() or username
 
 
 class CustomerType(models.TextChoices):
@@ -154,6 +161,10 @@ class CustomerQuerySet(models.QuerySet):
             )
         if permissions.is_department_head(user):
             ways.append(Q(department__in=permissions.headed_department_ids(user)))
+        if connections[self.db].vendor == "postgresql":
+            # PostgreSQL ORs one bitmap per index and sorts only the visible rows; a head's
+            # department through `id IN (UNION ALL …)` cost a key look-up per row (4× slower).
+            return self.filter(functools.reduce(operator.or_, ways))
         # One indexed read per way of seeing a customer, joined by UNION ALL. With the same
         # conditions OR-ed, SQLite walks the newest-first index through the whole table to
         # fill a page of a few hundred visible customers.
@@ -172,7 +183,7 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(FastChoiceDisplayMixin, models.Model):
     """A key account's archive (客户档案). Never deleted: terminated instead."""
 
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     credit_code = models.CharField(
         _("unified social credit code"),
@@ -293,6 +304,9 @@ class Customer(FastChoiceDisplayMixin, models.Model):
             models.Index(fields=["-created_at", "-id"], name="customer_newest_first"),
             # The list's other orders, each followed by id (accounts.filters.StableOrderingFilter).
             models.Index(fields=["status", "id"], name="customer_by_status"),
+            # Also the look-ups by exact name (imports): replaces the plain index on name, which
+            # on PostgreSQL left every page sorted by name to a sort of each run of equal names.
+            models.Index(fields=["name", "id"], name="customer_by_name"),
             models.Index(fields=["tier", "id"], name="customer_by_tier"),
             # The home page's customers by status and tier (and pool), read from the index alone.
             models.Index(fields=["status", "tier", "primary_manager"], name="customer_status_tier"),
@@ -678,15 +692,39 @@ class CustomerSearch(models.Model):
         return self.text
 
 
+class HasBigramOf(models.Func):
+    """accounts_bigrams(text) @> ARRAY[the first two characters of term], PostgreSQL only: the
+    GIN index of migration 0015, for terms too short for a trigram. A row holding the term holds
+    its first two characters, so this only narrows; the LIKE beside it decides."""
+
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text_sql, text_params = compiler.compile(self.source_expressions[0])
+        term_sql, term_params = compiler.compile(self.source_expressions[1])
+        sql = f"accounts_bigrams({text_sql}) @> ARRAY[substr({term_sql}, 1, 2)]"
+        return sql, (*text_params, *term_params)
+
+
 def customers_matching(term: str) -> models.QuerySet:
     """Return the ids of customers whose name, short name, contact name or contact phone
     contains term (case-insensitively), or whose credit code starts with it."""
-    matches = Q(credit_code__startswith=term.upper())
-    if SEARCH_FIELD_SEPARATOR not in term:
-        # The text is stored through the database's UPPER: the same UPPER on the term gives
-        # icontains' meaning on each database, and lets PostgreSQL use the trigram index.
-        matches |= Q(text__contains=Upper(Value(term)))
-    return CustomerSearch.objects.filter(matches).values("customer_id")
+    by_code = Q(credit_code__startswith=term.upper())
+    if SEARCH_FIELD_SEPARATOR in term:
+        return CustomerSearch.objects.filter(by_code).values("customer_id")
+    # The text is stored through the database's UPPER: the same UPPER on the term gives
+    # icontains' meaning on each database, and lets PostgreSQL use the trigram index.
+    upper = Upper(Value(term))
+    by_text = Q(text__contains=upper)
+    if connections[CustomerSearch.objects.db].vendor != "postgresql":
+        return CustomerSearch.objects.filter(by_code | by_text).values("customer_id")
+    texts = CustomerSearch.objects.filter(by_text)
+    if len(term) == 2:
+        texts = texts.filter(HasBigramOf(models.F("text"), upper))
+    # Two reads joined rather than one OR: each uses its own index, and the bigram condition
+    # is not recomputed for every row as part of an OR filter.
+    codes = CustomerSearch.objects.filter(by_code).values("customer_id").order_by()
+    return codes.union(texts.values("customer_id").order_by(), all=True)
 
 
 class PoolPolicy(models.Model):

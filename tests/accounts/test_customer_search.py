@@ -123,3 +123,21 @@ def test_emptying_the_tables_in_any_order_leaves_no_search_row_behind(east):
         cursor.execute("DELETE FROM accounts_contact")
         cursor.execute("SELECT COUNT(*) FROM accounts_customersearch")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_two_character_term_is_found_through_the_bigram_index(east):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import customers_matching
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    wanted = CustomerFactory(department=east, name="远航物流有限公司")
+    CustomerFactory(department=east, name="远方航运有限公司")
+    for term in ("远航", "远航物"):
+        with CaptureQueriesContext(connection) as queries:
+            found = list(Customer.objects.filter(pk__in=customers_matching(term)))
+        assert found == [wanted]
+        assert ("accounts_bigrams" in queries[0]["sql"]) == (len(term) == 2)
