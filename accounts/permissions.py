@@ -186,6 +186,11 @@ def can_terminate(user, customer) -> bool:
     return can_assign_managers(user, customer)
 
 
+def can_start_handover(user) -> bool:
+    """Heads hand over their managers' customers; admins anyone's."""
+    return is_admin(user) or is_department_head(user)
+
+
 def can_handover(user, from_user) -> bool:
     return is_admin(user) or heads_department(user, from_user.department_id)
 

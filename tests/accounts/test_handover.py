@@ -228,3 +228,21 @@ def test_the_page_does_not_offer_another_departments_staff(client_for, head, oth
     form = response.context["form"]
     assert other_manager not in form.fields["from_user"].queryset
     assert other_manager not in form.fields["to_user"].queryset
+
+
+@pytest.mark.parametrize(
+    ("role", "offered"),
+    [("head", True), ("admin_user", True), ("manager", False), ("executive", False)],
+)
+def test_the_list_offers_the_handover_to_whom_the_page_allows(request, client_for, role, offered):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(request.getfixturevalue(role))
+    url = reverse("accounts:customer_list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert (reverse("accounts:handover_create") in response.content.decode()) == offered
+    # From the cached roles, not Django's permission tables.
+    assert not any("auth_permission" in query["sql"] for query in queries.captured_queries)
