@@ -2,19 +2,25 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import BootstrapFilterSet
 from accounts.models import Tier
+from accounts.widgets import PlainSelect
 
 from .models import Severity, Status
 
 
-class ComplaintFilter(django_filters.FilterSet):
+class ComplaintFilter(BootstrapFilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="search", help_text=_("Reference or customer name")
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
-    severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Status.choices, widget=PlainSelect
+    )
+    severity = django_filters.ChoiceFilter(
+        label=_("Severity"), choices=Severity.choices, widget=PlainSelect
+    )
     tier = django_filters.ChoiceFilter(
-        label=_("Tier"), field_name="customer__tier", choices=Tier.choices
+        label=_("Tier"), field_name="customer__tier", choices=Tier.choices, widget=PlainSelect
     )
     breached = django_filters.BooleanFilter(label=_("Deadline missed"), method="filter_breached")
     follow_up_due = django_filters.BooleanFilter(

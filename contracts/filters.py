@@ -8,15 +8,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import BootstrapFilterSet
 from accounts.models import Department, Tier, User
 from accounts.widgets import PlainSelect
 
 from .models import AgeingBucket, ContractStatus, InstalmentState
 
 
-class ContractFilter(django_filters.FilterSet):
+class ContractFilter(BootstrapFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=ContractStatus.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ContractStatus.choices, widget=PlainSelect
+    )
     amount_min = django_filters.NumberFilter(
         label=_("Amount from"), field_name="amount", lookup_expr="gte"
     )
@@ -24,7 +27,10 @@ class ContractFilter(django_filters.FilterSet):
         label=_("Amount up to"), field_name="amount", lookup_expr="lte"
     )
     tier = django_filters.ChoiceFilter(
-        label=_("Customer tier"), field_name="customer__tier", choices=Tier.choices
+        label=_("Customer tier"),
+        field_name="customer__tier",
+        choices=Tier.choices,
+        widget=PlainSelect,
     )
     expiring_within = django_filters.NumberFilter(
         label=_("Expiring within (days)"),

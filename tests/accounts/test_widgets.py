@@ -30,3 +30,25 @@ def test_the_customer_list_filter_uses_it(client_for, executive):
     for name in ("status", "tier", "department", "manager", "industry", "ordering"):
         assert isinstance(fields[name].widget, PlainSelect), name
     assert '<select name="manager" class="form-select" id="id_manager">' in response.text
+
+
+@pytest.mark.parametrize(
+    ("url", "selects"),
+    [
+        ("/complaints/?scope=all", ("status", "severity", "tier")),
+        ("/contracts/all/", ("status", "tier")),
+    ],
+)
+def test_the_complaint_and_contract_filters_are_written_without_crispy(
+    client_for, executive, url, selects
+):
+    client = client_for(executive)
+    client.get(url)
+    response = client.get(url)
+    assert response.status_code == 200
+    fields = response.context["filter"].form.fields
+    for name in selects:
+        assert isinstance(fields[name].widget, PlainSelect), name
+        assert f'<select name="{name}" class="form-select" id="id_{name}">' in response.text
+    # crispy's templates per field were most of the page's rendering time.
+    assert not any(t.name.startswith("bootstrap5/") for t in response.templates if t.name)
