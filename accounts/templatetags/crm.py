@@ -3,6 +3,8 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -30,3 +32,12 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.simple_tag
+def tier_badge(tier) -> str:
+    """partials/tier_badge.html written in Python, for the lists' rows: an include per row was
+    a third of a list's rendering time."""
+    if tier:
+        return format_html('<span class="badge tier-badge tier-{0}">{0}</span>', tier)
+    return format_html('<span class="text-muted" title="{}">–</span>', gettext("Not graded yet"))
