@@ -17,10 +17,10 @@ def _tolerant(default):
         def call(self, *args, **kwargs):
             try:
                 return method(self, *args, **kwargs)
-            except RedisError:
+            except RedisError as error:
                 # Pages and saves go on without the cache, as they do without the broker:
                 # every cached value is also in the database (sessions: cached_db).
-                logger.warning("cache unavailable: %s", method.__name__, exc_info=True)
+                logger.warning("cache unavailable (%s): %s", method.__name__, error)
                 return default() if callable(default) else default
 
         return call
@@ -47,6 +47,6 @@ class TolerantRedisCache(RedisCache):
     def get(self, key, default=None, version=None):
         try:
             return RedisCache.get(self, key, default, version)
-        except RedisError:
-            logger.warning("cache unavailable: get", exc_info=True)
+        except RedisError as error:
+            logger.warning("cache unavailable (get): %s", error)
             return default
