@@ -153,9 +153,12 @@ def test_two_managers_claiming_at_the_same_moment_one_gets_it(east):
     outcomes = []
 
     def claim(user):
+        # Both have the pool customer in hand before either claims (the page open): loaded
+        # after the barrier, a fast first claim could commit before the second even read it.
+        in_pool = Customer.objects.get(pk=customer.pk)
         try:
             barrier.wait()
-            services.pool_claim(customer=Customer.objects.get(pk=customer.pk), user=user)
+            services.pool_claim(customer=in_pool, user=user)
             outcomes.append("won")
         except BusinessRuleError as error:
             outcomes.append(error.message)
