@@ -177,3 +177,17 @@ def test_restricting_the_mix_keeps_the_users_and_their_sessions():
     assert users[0].paths  # the originals are left alone
     script = load.lua_script(details, "sessionid", {})
     assert "k1" not in script and "sessionid=k2" in script  # a user without pages sits out
+
+
+def test_a_reused_postgresql_page_database_is_vacuumed_a_new_one_seeded(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(suite, "VAR", tmp_path)
+    monkeypatch.setattr(suite, "create_postgres_database", lambda url, fresh: True)
+    monkeypatch.setattr(suite, "manage", lambda url, *args: calls.append(args[0]))
+    monkeypatch.setattr(suite, "vacuum_analyze", lambda url: calls.append("vacuum"))
+    url = "postgres://postgres@127.0.0.1:5432/crm_bench_make"
+    suite.ensure_page_database("postgresql", url, 1000)
+    assert calls == ["migrate", "seed_demo"]  # seed_demo vacuums itself
+    calls.clear()
+    suite.ensure_page_database("postgresql", url, 1000)
+    assert calls == ["migrate", "vacuum"]
