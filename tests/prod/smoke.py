@@ -269,7 +269,8 @@ class Smoke:
             self.reset_services(create=True)
             self.manage("migrate", "--noinput")
             self.manage("collectstatic", "--noinput")
-            self.manage("seed_demo", "--force", "--customers", "20", "--password", self.password)
+            # --password=…: a token starting with "-" would read as an option.
+            self.manage("seed_demo", "--force", "--customers", "20", f"--password={self.password}")
             log("database migrated and seeded (20 customers)")
             self.start(
                 "gunicorn",
