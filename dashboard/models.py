@@ -98,3 +98,75 @@ class RiskSignal(models.Model):
         if self.overdue_and_complaint:
             facts["overdue_and_complaint"] = True
         return facts
+
+
+class MonthlyVisits(models.Model):
+    """Visit plans and visit records counted per month, per the customer's department and
+    primary manager, and per the account manager who held the plan or wrote the record.
+
+    Plans count in the month they fall due (due, completed, completed by the due date); records
+    count in the month of the visit (satisfaction given: its sum and number). A derived table,
+    rebuilt as a whole with the sales summary; the current month is always counted live.
+    """
+
+    month = models.DateField(_("month"))
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    manager = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("primary manager"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("account manager"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    due = models.PositiveIntegerField(_("visits due"))
+    done = models.PositiveIntegerField(_("completed"))
+    on_time = models.PositiveIntegerField(_("completed by the due date"))
+    satisfaction_sum = models.PositiveIntegerField(_("sum of satisfaction"))
+    satisfaction_count = models.PositiveIntegerField(_("visits with satisfaction"))
+
+    class Meta:
+        verbose_name = _("monthly visits")
+        verbose_name_plural = _("monthly visits")
+        indexes = [models.Index(fields=["month", "department", "manager"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.department_id} {self.manager_id} {self.actor_id}"
+
+
+class MonthlyFeedback(models.Model):
+    """Information feedback counted per local month, author and the customer's tier at the
+    time (derived table, rebuilt with the sales summary; the current month is counted live)."""
+
+    month = models.DateField(_("month"))
+    manager = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("submitted by"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    tier = models.CharField(_("tier"), max_length=1, blank=True)
+    count = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("monthly feedback")
+        verbose_name_plural = _("monthly feedback")
+        indexes = [models.Index(fields=["month", "manager"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.manager_id} {self.tier} {self.count}"

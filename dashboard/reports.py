@@ -8,7 +8,6 @@ number of rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -40,9 +39,9 @@ from accounts.models import Customer, CustomerStatus, Department, Transaction, U
 from contracts.models import Contract, ContractStatus
 from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
-from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
+from visits.models import PlannedVisit
 
-from . import charts, sales, services
+from . import activity, charts, sales, services
 from .models import RiskSignal
 
 TIERS = ["A", "B", "C", "D"]
@@ -425,40 +424,16 @@ def _int(value) -> int | None:
         return None
 
 
-def plan_execution_counts(f: ReportFilters) -> dict[int, dict]:
-    """Per manager: visits due in the period that were done, and those due (done or not)."""
-    due = f.scope(PlannedVisit.objects.all()).filter(
-        due_date__gte=f.start,
-        due_date__lte=min(f.end, f.today),
-        status__in=[VisitStatus.COMPLETED, VisitStatus.PLANNED],
-    )
-    return {
-        row["assigned_to"]: row
-        for row in due.values("assigned_to")
-        .annotate(
-            due=Count("pk"),
-            done=Count("pk", filter=Q(status=VisitStatus.COMPLETED)),
-            on_time=Count(
-                "pk",
-                filter=Q(
-                    status=VisitStatus.COMPLETED,
-                    completed_by_record__date__lte=F("due_date"),
-                ),
-            ),
-        )
-        .order_by()
-    }
-
-
 def visit_execution(f: ReportFilters) -> Report:
     """Visit plan execution rate per manager: completed ÷ visits due in the period (to today).
 
     Cancelled and moved plans are not counted (a moved plan is replaced by a new one).
     """
-    counts = plan_execution_counts(f)
+    managers = list(f.managers())
+    counts = activity.visit_counts(f, actors=[m.pk for m in managers])
     rows = []
-    for manager in f.managers():
-        c = counts.get(manager.pk, {"due": 0, "done": 0, "on_time": 0})
+    for manager in managers:
+        c = counts.get(manager.pk) or activity.empty_visit_counts()
         rows.append(
             [
                 str(manager),
@@ -488,27 +463,11 @@ def visit_execution(f: ReportFilters) -> Report:
     return Report("visits", _("Visit plan execution"), columns, rows, chart, totals)
 
 
-def feedback_counts(f: ReportFilters, manager_ids) -> dict:
-    """{(manager id, year, month): {tier: count}} of information feedback in the period."""
-    counts: dict = defaultdict(dict)
-    qs = InformationFeedback.objects.filter(
-        submitted_by__in=manager_ids,
-        submitted_at__gte=f.aware(date(f.start.year, f.start.month, 1)),
-        submitted_at__lt=f.end_at,
-    ).values_list("submitted_by", "submitted_at", "customer_tier")
-    # Months are taken in local time; grouping in Python keeps it portable across databases.
-    for manager_id, moment, tier in qs.iterator(chunk_size=2000):
-        local = timezone.localtime(moment)
-        key = (manager_id, local.year, local.month)
-        counts[key][tier or ""] = counts[key].get(tier or "", 0) + 1
-    return counts
-
-
 def feedback_compliance(f: ReportFilters) -> Report:
     """Information feedback per manager and month against the quota (5: 2 A, 2 B, 1 C)."""
     months = months_between(f.start, f.end)[-12:]
     managers = list(f.managers())
-    counts = feedback_counts(f, [m.pk for m in managers])
+    counts = activity.feedback_counts(f, [m.pk for m in managers])
     rows, compliant_cells = [], 0
     for manager in managers:
         cells, ok = [], 0
@@ -788,19 +747,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
         )
         .order_by()
     }
-    visit_satisfaction = dict(
-        f.scope(VisitRecord.objects.all())
-        .filter(
-            recorded_by__in=ids,
-            date__gte=f.start,
-            date__lte=f.end,
-            satisfaction__isnull=False,
-        )
-        .values_list("recorded_by")
-        .annotate(avg=Avg("satisfaction"))
-        .order_by()
-    )
-    execution = plan_execution_counts(f)
+    visits = activity.visit_counts(f, actors=ids)
     model = complaint_model()
     complaint_rows = {}
     if model is not None:
@@ -822,7 +769,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
             "previous": by_manager.get(("previous", m.pk), [ZERO])[0],
         }
         g = growth.get(m.pk, {"now": 0, "new": 0})
-        e = execution.get(m.pk, {"due": 0, "done": 0})
+        e = visits.get(m.pk) or activity.empty_visit_counts()
         c = complaint_rows.get(m.pk, {})
         sales_change = change(s["sales"], s["previous"])
         met = c.get("responded", 0) + c.get("resolved", 0)
@@ -834,7 +781,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
                 None if sales_change is None else (sales_change * 100).quantize(Decimal("0.1")),
                 g["now"],
                 g["new"],
-                _round(visit_satisfaction.get(m.pk)),
+                _mean(e["satisfaction_sum"], e["satisfaction_count"]),
                 _round(c.get("satisfaction")),
                 rate(e["done"], e["due"]),
                 rate(met, measured),
@@ -864,6 +811,10 @@ def manager_scorecard(f: ReportFilters) -> Report:
         ),
         extra=sales_freshness(f),
     )
+
+
+def _mean(total, count) -> Decimal | None:
+    return None if not count else (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"))
 
 
 def _round(value) -> Decimal | None:

@@ -73,7 +73,10 @@ class Scope:
     managers: list[int] | None = None
 
     def summary(self) -> QuerySet:
-        qs = MonthlySales.objects.all()
+        return self.narrow(MonthlySales.objects.all())
+
+    def narrow(self, qs: QuerySet) -> QuerySet:
+        """Narrow a summary keyed by department and (primary) manager to the scope."""
         if self.departments is not None:
             qs = qs.filter(department__in=self.departments)
         if self.managers is not None:

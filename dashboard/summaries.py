@@ -1,6 +1,7 @@
-"""The derived tables the reports and home pages read: the monthly sales summary and the
-early-warning list. One job rebuilds both in one transaction, every few minutes (beat) and after
-a grading run is published; readers see the previous tables until it commits."""
+"""The derived tables the reports and home pages read: the monthly sales, visit and feedback
+summaries and the early-warning list. One job rebuilds them all in one transaction, every few
+minutes (beat) and after a grading run is published; readers see the previous tables until it
+commits."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Customer, CustomerStatus
 from config.jobs import serialize_job
 
-from . import reports, sales
+from . import activity, reports, sales
 from .models import Heartbeat, RiskSignal
 from .services import SUMMARIES
 
@@ -23,13 +24,18 @@ BATCH = 2000
 
 
 def refresh_summaries(*, today: date | None = None) -> dict[str, int]:
-    """Rebuild the sales summary and the early-warning list; return their row counts."""
+    """Rebuild the monthly summaries and the early-warning list; return their row counts."""
     today = today or timezone.localdate()
     # Read first: the write transaction (which holds SQLite's only write lock) stays short.
     risks = risk_signals(today)
     with transaction.atomic():
         serialize_job(SUMMARIES)
-        counts = {"sales": sales.rebuild_sales_summary(), "risks": len(risks)}
+        counts = {
+            "sales": sales.rebuild_sales_summary(),
+            "visits": activity.rebuild_visit_summary(),
+            "feedback": activity.rebuild_feedback_summary(),
+            "risks": len(risks),
+        }
         RiskSignal.objects.all().delete()  # a derived table, rebuilt here
         RiskSignal.objects.bulk_create(risks, batch_size=BATCH)
         Heartbeat.objects.update_or_create(name=SUMMARIES, defaults={"beat_at": timezone.now()})
