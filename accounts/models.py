@@ -260,7 +260,11 @@ class Customer(models.Model):
         indexes = [
             # By department (and status, tier: the tier distribution reads the index alone).
             models.Index(fields=["department", "status", "tier"], name="customer_department"),
-            models.Index(fields=["primary_manager", "status"]),
+            # With created_at: the scorecard counts each manager's customers and new ones from
+            # the index alone.
+            models.Index(
+                fields=["primary_manager", "status", "created_at"], name="customer_manager_status"
+            ),
             models.Index(fields=["assistant_manager"]),
             # A manager's view of their department's pool (no primary manager).
             models.Index(fields=["primary_manager", "department"], name="customer_pool"),

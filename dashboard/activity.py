@@ -9,9 +9,10 @@ takes half a second. The summaries job (dashboard.summaries) also keeps two deri
   the satisfaction given on visit records (sum and number);
 - `MonthlyFeedback`: information feedback per local month × author × the customer's tier.
 
-A report's period is split into whole past months, answered from the summaries, and the rest
-(a month the period starts or ends inside, and the current month, whose figures move all day),
-counted from the visits and feedback themselves.
+A report's period is split into whole months, answered from the summaries (the current month
+too when they were rebuilt today: a few minutes old, like the sales), and the rest (a month the
+period starts or ends inside; the current month when the summaries are older), counted from
+the visits and feedback themselves.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ COUNTED = (VisitStatus.COMPLETED, VisitStatus.PLANNED)
 # --- rebuilding ----------------------------------------------------------------------------
 
 
-def rebuild_visit_summary() -> int:
+def rebuild_visit_summary(today: date) -> int:
     """Replace MonthlyVisits by one computed from the plans and records; return its rows.
+
+    Only what happened by `today` (the day of the rebuild) counts: plans due and visits made.
 
     Call inside the summaries job's transaction (dashboard.summaries.refresh_summaries).
     """
@@ -73,21 +76,21 @@ def rebuild_visit_summary() -> int:
             FROM {plans} p
             JOIN {customers} c ON c.id = p.customer_id
             LEFT JOIN {records} r ON r.id = p.completed_by_record_id
-            WHERE p.status IN (%s, %s)
+            WHERE p.status IN (%s, %s) AND p.due_date <= %s
             GROUP BY 1, 2, 3, 4
             UNION ALL
             SELECT {record_month}, c.department_id, c.primary_manager_id, r.recorded_by_id,
                    0, 0, 0, SUM(r.satisfaction), COUNT(*)
             FROM {records} r
             JOIN {customers} c ON c.id = r.customer_id
-            WHERE r.satisfaction IS NOT NULL
+            WHERE r.satisfaction IS NOT NULL AND r.date <= %s
             GROUP BY 1, 2, 3, 4
         ) counted
         GROUP BY 1, 2, 3, 4
     """  # noqa: S608 - table names and expressions are ours; values are parameters
     MonthlyVisits.objects.all().delete()  # a derived table, rebuilt below
     with connection.cursor() as cursor:
-        cursor.execute(sql, [VisitStatus.COMPLETED, VisitStatus.COMPLETED, *COUNTED])
+        cursor.execute(sql, [VisitStatus.COMPLETED, VisitStatus.COMPLETED, *COUNTED, today, today])
     return MonthlyVisits.objects.count()
 
 
@@ -130,19 +133,36 @@ class Split:
     live: list[tuple[date, date]]
 
 
-def split_period(start: date, end: date, today: date) -> Split:
-    """Split [start, end] into whole months before today's month and the remaining ranges."""
+def split_period(start: date, end: date, today: date, summarised_on: date | None) -> Split:
+    """Split [start, end] into whole months the summaries answer and the remaining ranges.
+
+    A month before today's answers from the summaries when the period covers all of it;
+    today's month does when the period covers it up to today and the summaries were rebuilt
+    today (they count visits due up to the day of the rebuild). Months after today's have
+    nothing due and no records yet: the little they hold is counted live.
+    """
+    current = month_start(today)
     first_whole = start if start.day == 1 else month_end(start) + timedelta(days=1)
-    limit = min(end, month_start(today) - timedelta(days=1))
-    last_whole_end = limit if limit == month_end(limit) else month_start(limit) - timedelta(1)
-    if first_whole > last_whole_end:
+    if summarised_on == today and start <= current and end >= today:
+        last_whole = current
+    else:
+        limit = min(end, current - timedelta(days=1))
+        last_whole = month_start(limit) if limit == month_end(limit) else add_months(limit, -1)
+    if first_whole > last_whole:
         return Split(None, None, [(start, end)] if start <= end else [])
     live = []
     if start < first_whole:
         live.append((start, first_whole - timedelta(days=1)))
-    if last_whole_end < end:
-        live.append((last_whole_end + timedelta(days=1), end))
-    return Split(first_whole, month_start(last_whole_end), live)
+    following = month_end(last_whole) + timedelta(days=1)
+    if following <= end:
+        live.append((following, end))
+    return Split(first_whole, last_whole, live)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` away from `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -167,7 +187,7 @@ def visit_counts(f, *, actors=None) -> dict[int, dict]:
 
     scope = f.sales_scope()
     split = (
-        split_period(f.start, f.end, f.today)
+        split_period(f.start, f.end, f.today, f.summarised_on)
         if scope is not None
         else Split(None, None, [(f.start, f.end)])
     )
@@ -251,36 +271,62 @@ def _live_satisfaction(f, first: date, last: date, actors) -> QuerySet:
     )
 
 
+TIERS = ("A", "B", "C", "D", "")
+
+
 def feedback_counts(f, manager_ids) -> dict:
     """{(manager id, year, month): {tier: count}} of information feedback, by local month,
     from the first day of the period's first month to its end."""
-    counts: dict = defaultdict(dict)
-
-    def add(manager_id, year, month, tier, n):
-        cell = counts[(manager_id, year, month)]
-        cell[tier or ""] = cell.get(tier or "", 0) + n
-
-    split = split_period(month_start(f.start), f.end, f.today)
+    counts: dict = {}
+    by_tier = {f"t{tier}": Sum("count", filter=Q(tier=tier)) for tier in TIERS}
+    split = split_period(month_start(f.start), f.end, f.today, f.summarised_on)
     if split.first_month is not None:
-        for row in (
+        # One row per manager and month with the tiers side by side, read as plain tuples: a
+        # year of 600 managers is 7,000 rows, and the ORM's per-value converters cost more
+        # than the query.
+        qs = (
             MonthlyFeedback.objects.filter(
                 manager__in=manager_ids,
                 month__gte=split.first_month,
                 month__lte=split.last_month,
             )
-            .values_list("manager", "month", "tier", "count")
-            .iterator(chunk_size=BATCH)
-        ):
-            manager_id, month, tier, n = row
-            add(manager_id, month.year, month.month, tier, n)
-    for first, last in split.live:
-        qs = InformationFeedback.objects.filter(
+            .values("manager", "month")
+            .annotate(**by_tier)
+            .order_by()
+        )
+        sql, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for manager_id, month, *tiers in cursor.fetchall():
+                month = str(month)  # a date on PostgreSQL, 'YYYY-MM-DD' on SQLite
+                counts[(manager_id, int(month[:4]), int(month[5:7]))] = {
+                    tier: n for tier, n in zip(TIERS, tiers, strict=True) if n
+                }
+    # The rest month by month: each piece lies inside one local month, counted in SQL.
+    pieces = [
+        InformationFeedback.objects.filter(
             submitted_by__in=manager_ids,
-            submitted_at__gte=f.aware(first),
-            submitted_at__lt=f.aware(last + timedelta(days=1)),
-        ).values_list("submitted_by", "submitted_at", "customer_tier")
-        # Months are taken in local time; grouping in Python keeps it portable.
-        for manager_id, moment, tier in qs.iterator(chunk_size=BATCH):
-            local = timezone.localtime(moment)
-            add(manager_id, local.year, local.month, tier, 1)
+            submitted_at__gte=f.aware(max(first, month)),
+            submitted_at__lt=f.aware(min(last, month_end(month)) + timedelta(days=1)),
+        )
+        .values("submitted_by", "customer_tier")
+        .annotate(n=Count("pk"), year=Value(month.year), month=Value(month.month))
+        .order_by()
+        for first, last in split.live
+        for month in months_in(first, last)
+    ]
+    if pieces:
+        for row in pieces[0].union(*pieces[1:], all=True):
+            cell = counts.setdefault((row["submitted_by"], row["year"], row["month"]), {})
+            tier = row["customer_tier"] or ""
+            cell[tier] = cell.get(tier, 0) + row["n"]
     return counts
+
+
+def months_in(first: date, last: date) -> list[date]:
+    """The first days of the months from `first`'s to `last`'s."""
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + timedelta(days=1)
+    return months

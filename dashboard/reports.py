@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.apps import apps
 from django.db import connection
@@ -21,8 +22,10 @@ from django.db.models import (
     DecimalField,
     F,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -146,6 +149,16 @@ class ReportFilters:
         if self.manager_id:
             managers = [self.manager_id]
         return sales.Scope(departments=departments, managers=managers)
+
+    @cached_property
+    def summaries_refreshed_at(self):
+        """When the summaries (dashboard.summaries) were last rebuilt (None: never)."""
+        return services.summaries_refreshed_at()
+
+    @property
+    def summarised_on(self) -> date | None:
+        refreshed = self.summaries_refreshed_at
+        return timezone.localdate(refreshed) if refreshed else None
 
     def aware(self, day: date):
         return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
@@ -460,7 +473,15 @@ def visit_execution(f: ReportFilters) -> Report:
         value_suffix=" %",
         max_value=100,
     )
-    return Report("visits", _("Visit plan execution"), columns, rows, chart, totals)
+    return Report(
+        "visits",
+        _("Visit plan execution"),
+        columns,
+        rows,
+        chart,
+        totals,
+        extra=sales_freshness(f),
+    )
 
 
 def feedback_compliance(f: ReportFilters) -> Report:
@@ -495,6 +516,8 @@ def feedback_compliance(f: ReportFilters) -> Report:
             "Each month: at least 5 feedback entries, 2 on A, 2 on B and 1 on C customers. "
             "✗ marks a month short of the quota."
         ),
+        # Whole months come from the summary for everyone (a manager's feedback is theirs).
+        extra={"summarised": True, "sales_as_of": f.summaries_refreshed_at},
     )
 
 
@@ -658,10 +681,10 @@ def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object
 
 
 def sales_freshness(f: ReportFilters) -> dict:
-    """Whether the sales figures come from the summary, and when it was rebuilt."""
+    """Whether the figures come from the summaries, and when they were rebuilt."""
     if f.sales_scope() is None:
         return {"summarised": False}
-    return {"summarised": True, "sales_as_of": services.summaries_refreshed_at()}
+    return {"summarised": True, "sales_as_of": f.summaries_refreshed_at}
 
 
 def revenue_by_tier(f: ReportFilters) -> Report:
@@ -739,11 +762,14 @@ def manager_scorecard(f: ReportFilters) -> Report:
         row["primary_manager"]: row
         for row in customers.filter(primary_manager__in=ids)
         .values("primary_manager")
+        # COUNT(1), not of the key: PostgreSQL answers from the (manager, status, created_at)
+        # index alone.
         .annotate(
             now=Count(
-                "pk", filter=~Q(status__in=[CustomerStatus.TERMINATED, CustomerStatus.PROSPECT])
+                Value(1),
+                filter=~Q(status__in=[CustomerStatus.TERMINATED, CustomerStatus.PROSPECT]),
             ),
-            new=Count("pk", filter=Q(created_at__gte=f.start_at, created_at__lt=f.end_at)),
+            new=Count(Value(1), filter=Q(created_at__gte=f.start_at, created_at__lt=f.end_at)),
         )
         .order_by()
     }
@@ -751,11 +777,16 @@ def manager_scorecard(f: ReportFilters) -> Report:
     model = complaint_model()
     complaint_rows = {}
     if model is not None:
+        # Each complaint's manager looked up by key: a join made PostgreSQL read every customer
+        # for a few thousand complaints. Managers not listed are ignored below.
+        manager = (
+            Customer.objects.filter(pk=OuterRef("customer")).order_by().values("primary_manager")
+        )
         complaint_rows = {
-            row["customer__primary_manager"]: row
+            row["manager"]: row
             for row in _complaints_in(f, model)
-            .filter(customer__primary_manager__in=ids)
-            .values("customer__primary_manager")
+            .annotate(manager=Subquery(manager[:1]))
+            .values("manager")
             .annotate(
                 satisfaction=Avg("satisfaction"),
                 **_complaint_deadline_aggregates(),

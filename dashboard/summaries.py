@@ -32,7 +32,7 @@ def refresh_summaries(*, today: date | None = None) -> dict[str, int]:
         serialize_job(SUMMARIES)
         counts = {
             "sales": sales.rebuild_sales_summary(),
-            "visits": activity.rebuild_visit_summary(),
+            "visits": activity.rebuild_visit_summary(today),
             "feedback": activity.rebuild_feedback_summary(),
             "risks": len(risks),
         }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.templatetags.crm import yuan
@@ -46,7 +47,7 @@ def report_rows(rows, columns) -> SafeString:
     for row in rows:
         cells = []
         for index, (value, kind) in enumerate(zip(row, kinds, strict=False)):
-            text = conditional_escape(report_value(value, kind))
+            text = escape(report_value(value, kind))  # plain text: no lazy wrapper per cell
             if index == 0:
                 cells.append(f'<th scope="row" class="text-nowrap">{text}</th>')
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -30,27 +31,39 @@ def frozen():
         yield
 
 
+YESTERDAY = TODAY - timedelta(days=1)
+
+
 @pytest.mark.parametrize(
-    ("start", "end", "expected"),
+    ("start", "end", "summarised_on", "expected"),
     [
         # whole past months only
-        (d(4, 1), d(9, 30), Split(d(4, 1), d(9, 1), [])),
-        # edges inside months, and today's month counted live
-        (d(3, 15), TODAY, Split(d(4, 1), d(10, 1), [(d(3, 15), d(3, 31)), (d(11, 1), TODAY)])),
-        (d(5, 9), d(5, 20), Split(None, None, [(d(5, 9), d(5, 20))])),
-        (d(11, 1), d(12, 31), Split(None, None, [(d(11, 1), d(12, 31))])),
-        (d(9, 1), d(10, 30), Split(d(9, 1), d(9, 1), [(d(10, 1), d(10, 30))])),
+        (d(4, 1), d(9, 30), TODAY, Split(d(4, 1), d(9, 1), [])),
+        # an edge inside a month; today's month from summaries rebuilt today
+        (d(3, 15), TODAY, TODAY, Split(d(4, 1), d(11, 1), [(d(3, 15), d(3, 31))])),
+        (d(3, 1), d(12, 31), TODAY, Split(d(3, 1), d(11, 1), [(d(12, 1), d(12, 31))])),
+        # ... and counted live when they are older, or when the period stops before today
+        (
+            d(3, 15),
+            TODAY,
+            YESTERDAY,
+            Split(d(4, 1), d(10, 1), [(d(3, 15), d(3, 31)), (d(11, 1), TODAY)]),
+        ),
+        (d(10, 1), d(11, 15), TODAY, Split(d(10, 1), d(10, 1), [(d(11, 1), d(11, 15))])),
+        (d(5, 9), d(5, 20), TODAY, Split(None, None, [(d(5, 9), d(5, 20))])),
+        (d(11, 2), d(12, 31), TODAY, Split(None, None, [(d(11, 2), d(12, 31))])),
+        (d(9, 1), d(10, 30), None, Split(d(9, 1), d(9, 1), [(d(10, 1), d(10, 30))])),
     ],
 )
-def test_split_period(start, end, expected):
-    assert split_period(start, end, TODAY) == expected
+def test_split_period(start, end, summarised_on, expected):
+    assert split_period(start, end, TODAY, summarised_on) == expected
 
 
 @pytest.fixture
 def random_visits(manager, manager2, other_manager, east):
     rng = random.Random(11)
     owners = [manager, manager2, other_manager, None]  # None: in the pool
-    actors = [manager, manager2, other_manager]
+    actors = [manager, manager2, other_manager, None]  # None: a pool customer's plan
     customers = [customer(rng.choice(owners), department=east) for _ in range(10)]
     start = date(2025, 9, 1)
     statuses = list(VisitStatus)
@@ -58,14 +71,15 @@ def random_visits(manager, manager2, other_manager, east):
         c, actor = rng.choice(customers), rng.choice(actors)
         due = start + timedelta(days=rng.randint(0, 480))
         status = rng.choice(statuses)
-        done_on = due + timedelta(days=rng.randint(-5, 5))
-        if status == VisitStatus.COMPLETED:
+        # Visits are recorded on the day, never ahead of today.
+        done_on = min(due + timedelta(days=rng.randint(-5, 5)), TODAY)
+        if status == VisitStatus.COMPLETED and actor:
             plan(c, actor, due, status, done_on=done_on)
         else:
             if status == VisitStatus.PLANNED:  # at most one open plan per customer
                 c = customer(rng.choice(owners), department=east)
             PlannedVisit.objects.create(customer=c, assigned_to=actor, due_date=due, status=status)
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and actor:
             record(c, actor, done_on, satisfaction=rng.choice([None, 1, 2, 3, 4, 5]))
     for _ in range(150):
         # Around midnight at the turn of a month, to check months are taken in local time.
@@ -76,7 +90,7 @@ def random_visits(manager, manager2, other_manager, east):
             category="needs",
             content="需求",
             customer_tier=rng.choice(["A", "B", "C", "D", ""]),
-            submitted_by=rng.choice(actors),
+            submitted_by=rng.choice(actors[:3]),
             submitted_at=moment.replace(tzinfo=SHANGHAI),
         )
     refresh_summaries()
@@ -94,7 +108,8 @@ def live_visit_counts(f: ReportFilters) -> dict[int, dict]:
             c["due"] += 1
             if p.status == VisitStatus.COMPLETED:
                 c["done"] += 1
-                c["on_time"] += p.completed_by_record.date <= p.due_date
+                record_ = p.completed_by_record
+                c["on_time"] += bool(record_ and record_.date <= p.due_date)
     for r in VisitRecord.objects.exclude(satisfaction=None):
         if r.customer_id in customers and f.start <= r.date <= f.end:
             counts[r.recorded_by_id]["satisfaction_sum"] += r.satisfaction
@@ -147,27 +162,42 @@ def test_feedback_counts_are_those_of_the_feedback(
     assert activity.feedback_counts(f, ids) == expected
 
 
-def test_past_months_are_those_of_the_last_rebuild_and_this_month_is_live(executive, manager):
+def test_figures_are_those_of_the_last_rebuild(executive, manager):
     c = customer(manager)
     plan(c, manager, d(10, 10), VisitStatus.COMPLETED, done_on=d(10, 9))
+    plan(customer(manager), manager, d(11, 25))  # not due yet: never counted
     feedback(c, manager, d(10, 3))
     refresh_summaries()
     f = ReportFilters(user=executive, start=d(10, 1), end=TODAY, today=TODAY)
-    plan(customer(manager), manager, d(10, 20))  # overdue, in a summarised month
-    plan(customer(manager), manager, d(11, 2))  # this month
+    plan(customer(manager), manager, d(10, 20))  # overdue
+    plan(customer(manager), manager, d(11, 2))  # overdue, this month
     feedback(c, manager, d(10, 4))
     feedback(c, manager, d(11, 4))
 
     def execution():
-        row = reports.visit_execution(f).rows[0]
-        return row[2:5]
+        report = reports.visit_execution(replace(f))  # a new request
+        return report.rows[0][2:5], report.extra["sales_as_of"]
 
-    assert execution() == [2, 1, 1]  # October's new plan waits for the rebuild
-    assert activity.feedback_counts(f, [manager.pk])[(manager.pk, 2026, 10)] == {"B": 1}
-    assert activity.feedback_counts(f, [manager.pk])[(manager.pk, 2026, 11)] == {"B": 1}
+    def feedback_in(month):
+        fresh = ReportFilters(user=executive, start=d(10, 1), end=TODAY, today=TODAY)
+        return activity.feedback_counts(fresh, [manager.pk]).get((manager.pk, 2026, month))
+
+    assert execution() == ([1, 1, 1], NOW)  # the new plans wait for the rebuild
+    assert (feedback_in(10), feedback_in(11)) == ({"B": 1}, None)
     call_command("refresh_summaries")
-    assert execution() == [3, 1, 1]
-    assert activity.feedback_counts(f, [manager.pk])[(manager.pk, 2026, 10)] == {"B": 2}
+    assert execution()[0] == [3, 1, 1]
+    assert (feedback_in(10), feedback_in(11)) == ({"B": 2}, {"B": 1})
+
+
+def test_this_month_is_counted_live_when_the_summaries_are_older(executive, manager):
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        refresh_summaries()
+    c = customer(manager)
+    plan(c, manager, d(11, 2), VisitStatus.COMPLETED, done_on=d(11, 2))
+    feedback(c, manager, d(11, 4))
+    f = ReportFilters(user=executive, start=d(10, 1), end=TODAY, today=TODAY)
+    assert reports.visit_execution(f).rows[0][2:5] == [1, 1, 1]
+    assert activity.feedback_counts(f, [manager.pk]) == {(manager.pk, 2026, 11): {"B": 1}}
 
 
 def test_the_rebuild_replaces_the_visit_and_feedback_summaries(manager, capsys):

@@ -18,7 +18,9 @@ def render(rows) -> str:
 
 
 def test_cells_are_formatted_by_kind_and_escaped():
-    html = render([["<b>张三</b>", Decimal("1234.5"), 1200, None], ["李四", None, 0, Decimal("50.0")]])
+    html = render(
+        [["<b>张三</b>", Decimal("1234.5"), 1200, None], ["李四", None, 0, Decimal("50.0")]]
+    )
     assert (
         '<tr><th scope="row" class="text-nowrap">&lt;b&gt;张三&lt;/b&gt;</th>'
         '<td class="money">¥1,234.50</td><td class="money">1,200</td>'
