@@ -7,7 +7,7 @@ takes half a second. The summaries job (dashboard.summaries) also keeps two deri
 - `MonthlyVisits`: per month × the customer's department and primary manager × the manager
   who held the plan or wrote the record: visits due, completed, completed by the due date, and
   the satisfaction given on visit records (sum and number);
-- `MonthlyFeedback`: information feedback per local month × author × the customer's tier.
+- `MonthlyFeedback`: information feedback per local month × author, by the customer's tier.
 
 A report's period is split into whole months, answered from the summaries (the current month
 too when they were rebuilt today: a few minutes old, like the sales), and the rest (a month the
@@ -35,6 +35,8 @@ from .sales import month_end, month_start
 BATCH = 2000
 # Plans that count as due: a cancelled or moved plan is replaced or dropped, not missed.
 COUNTED = (VisitStatus.COMPLETED, VisitStatus.PLANNED)
+# MonthlyFeedback's column for each tier ('' for ungraded customers).
+TIER_COLUMNS = {"A": "tier_a", "B": "tier_b", "C": "tier_c", "D": "tier_d", "": "ungraded"}
 
 
 # --- rebuilding ----------------------------------------------------------------------------
@@ -101,19 +103,19 @@ def rebuild_feedback_summary() -> int:
     )
     rows = (
         InformationFeedback.objects.annotate(month=month)
-        .values("month", "submitted_by", "customer_tier")
-        .annotate(n=Count("pk"))
+        .values("month", "submitted_by")
+        .annotate(
+            **{
+                column: Count("pk", filter=Q(customer_tier=tier))
+                for tier, column in TIER_COLUMNS.items()
+            }
+        )
         .order_by()
     )
     MonthlyFeedback.objects.all().delete()  # a derived table, rebuilt below
     MonthlyFeedback.objects.bulk_create(
         (
-            MonthlyFeedback(
-                month=row["month"],
-                manager_id=row["submitted_by"],
-                tier=row["customer_tier"] or "",
-                count=row["n"],
-            )
+            MonthlyFeedback(manager_id=row.pop("submitted_by"), **row)
             for row in rows.iterator(chunk_size=BATCH)
         ),
         batch_size=BATCH,
@@ -271,36 +273,26 @@ def _live_satisfaction(f, first: date, last: date, actors) -> QuerySet:
     )
 
 
-TIERS = ("A", "B", "C", "D", "")
-
-
 def feedback_counts(f, manager_ids) -> dict:
     """{(manager id, year, month): {tier: count}} of information feedback, by local month,
     from the first day of the period's first month to its end."""
     counts: dict = {}
-    by_tier = {f"t{tier}": Sum("count", filter=Q(tier=tier)) for tier in TIERS}
     split = split_period(month_start(f.start), f.end, f.today, f.summarised_on)
     if split.first_month is not None:
-        # One row per manager and month with the tiers side by side, read as plain tuples: a
-        # year of 600 managers is 7,000 rows, and the ORM's per-value converters cost more
-        # than the query.
-        qs = (
-            MonthlyFeedback.objects.filter(
-                manager__in=manager_ids,
-                month__gte=split.first_month,
-                month__lte=split.last_month,
-            )
-            .values("manager", "month")
-            .annotate(**by_tier)
-            .order_by()
-        )
+        # Read as plain tuples: a year of 600 managers is 7,000 rows, and the ORM's per-value
+        # converters would cost more than the query.
+        qs = MonthlyFeedback.objects.filter(
+            manager__in=manager_ids,
+            month__gte=split.first_month,
+            month__lte=split.last_month,
+        ).values_list("manager", "month", *TIER_COLUMNS.values())
         sql, params = qs.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for manager_id, month, *tiers in cursor.fetchall():
                 month = str(month)  # a date on PostgreSQL, 'YYYY-MM-DD' on SQLite
                 counts[(manager_id, int(month[:4]), int(month[5:7]))] = {
-                    tier: n for tier, n in zip(TIERS, tiers, strict=True) if n
+                    tier: n for tier, n in zip(TIER_COLUMNS, tiers, strict=True) if n
                 }
     # The rest month by month: each piece lies inside one local month, counted in SQL.
     pieces = [

@@ -157,8 +157,9 @@ class MonthlyVisits(models.Model):
 
 
 class MonthlyFeedback(models.Model):
-    """Information feedback counted per local month, author and the customer's tier at the
-    time (derived table, rebuilt with the sales summary; the current month is counted live)."""
+    """Information feedback counted per local month and author, by the customer's tier at the
+    time (derived table, rebuilt with the sales summary): one row per manager and month, so the
+    quota report of 600 managers reads a few thousand rows as they are."""
 
     month = models.DateField(_("month"))
     manager = models.ForeignKey(
@@ -168,8 +169,11 @@ class MonthlyFeedback(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    tier = models.CharField(_("tier"), max_length=1, blank=True)
-    count = models.PositiveIntegerField(_("count"))
+    tier_a = models.PositiveIntegerField("A")
+    tier_b = models.PositiveIntegerField("B")
+    tier_c = models.PositiveIntegerField("C")
+    tier_d = models.PositiveIntegerField("D")
+    ungraded = models.PositiveIntegerField(_("Ungraded"))
 
     class Meta:
         verbose_name = _("monthly feedback")
@@ -177,4 +181,4 @@ class MonthlyFeedback(models.Model):
         indexes = [models.Index(fields=["month", "manager"])]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.manager_id} {self.tier} {self.count}"
+        return f"{self.month:%Y-%m} {self.manager_id}"

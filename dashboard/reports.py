@@ -116,9 +116,11 @@ class ReportFilters:
 
     def managers(self) -> QuerySet:
         """Return the account managers the per-manager reports list."""
-        qs = User.objects.filter(
-            is_active=True, groups__name=permissions.Role.ACCOUNT_MANAGER
-        ).select_related("department")
+        qs = (
+            User.objects.filter(is_active=True, groups__name=permissions.Role.ACCOUNT_MANAGER)
+            .select_related("department")
+            .only("username", "first_name", "last_name", "department__name")
+        )
         if permissions.sees_everything(self.user):
             pass
         elif permissions.is_department_head(self.user):

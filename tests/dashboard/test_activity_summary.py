@@ -214,6 +214,8 @@ def test_the_rebuild_replaces_the_visit_and_feedback_summaries(manager, capsys):
             "month", "actor", "due", "done", "on_time", "satisfaction_sum", "satisfaction_count"
         )
     ) == [(d(10, 1), manager.pk, 1, 1, 0, 4, 1)]
-    assert list(MonthlyFeedback.objects.values_list("month", "manager", "tier", "count")) == [
-        (d(10, 1), manager.pk, "B", 1)
-    ]
+    assert list(
+        MonthlyFeedback.objects.values_list(
+            "month", "manager", "tier_a", "tier_b", "tier_c", "tier_d", "ungraded"
+        )
+    ) == [(d(10, 1), manager.pk, 0, 1, 0, 0, 0)]
