@@ -920,11 +920,17 @@ def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
 
     Read from the early-warning table, which the summaries job rebuilds every few minutes.
     """
-    signals = list(
+    strongest = (
         f.scope(RiskSignal.objects.all())
         .exclude(customer__status=CustomerStatus.TERMINATED)
+        .order_by("-rank", "customer_id")
+        .values("pk")[: limit or RISK_LIST_MAX]
+    )
+    # The customers are joined to the few rows shown, not to every signal in the scope.
+    signals = list(
+        RiskSignal.objects.filter(pk__in=strongest)
         .select_related("customer__primary_manager", "customer__department")
-        .order_by("-rank", "customer_id")[: limit or RISK_LIST_MAX]
+        .order_by("-rank", "customer_id")
     )
     top = [(signal.customer_id, signal.facts()) for signal in signals]
     by_id = {signal.customer_id: signal.customer for signal in signals}
