@@ -42,12 +42,25 @@ TIER_COLUMNS = {"A": "tier_a", "B": "tier_b", "C": "tier_c", "D": "tier_d", "": 
 # --- rebuilding ----------------------------------------------------------------------------
 
 
-def rebuild_visit_summary(today: date) -> int:
-    """Replace MonthlyVisits by one computed from the plans and records; return its rows.
+VISIT_COLUMNS = [
+    "month",
+    "department_id",
+    "manager_id",
+    "actor_id",
+    "due",
+    "done",
+    "on_time",
+    "satisfaction_sum",
+    "satisfaction_count",
+]
+FEEDBACK_COLUMNS = ["month", "manager_id", *TIER_COLUMNS.values()]
+
+
+def visit_summary_rows(today: date) -> list[tuple]:
+    """MonthlyVisits' rows (VISIT_COLUMNS) computed from the plans and records.
 
     Only what happened by `today` (the day of the rebuild) counts: plans due and visits made.
-
-    Call inside the summaries job's transaction (dashboard.summaries.refresh_summaries).
+    Read before the summaries job opens its write transaction (dashboard.summaries).
     """
     if connection.vendor == "postgresql":
         due_month, record_month = (
@@ -63,9 +76,6 @@ def rebuild_visit_summary(today: date) -> int:
     )
     completed = "p.status = %s"
     sql = f"""
-        INSERT INTO {MonthlyVisits._meta.db_table}
-            (month, department_id, manager_id, actor_id,
-             due, done, on_time, satisfaction_sum, satisfaction_count)
         SELECT month, department_id, manager_id, actor_id,
                SUM(due), SUM(done), SUM(on_time), SUM(satisfaction_sum), SUM(satisfaction_count)
         FROM (
@@ -90,18 +100,18 @@ def rebuild_visit_summary(today: date) -> int:
         ) counted
         GROUP BY 1, 2, 3, 4
     """  # noqa: S608 - table names and expressions are ours; values are parameters
-    MonthlyVisits.objects.all().delete()  # a derived table, rebuilt below
+    params = [VisitStatus.COMPLETED, VisitStatus.COMPLETED, *COUNTED, today, today]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [VisitStatus.COMPLETED, VisitStatus.COMPLETED, *COUNTED, today, today])
-    return MonthlyVisits.objects.count()
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
-def rebuild_feedback_summary() -> int:
-    """Replace MonthlyFeedback by one counted from the feedback; return its rows."""
+def feedback_summary_rows() -> list[tuple]:
+    """MonthlyFeedback's rows (FEEDBACK_COLUMNS) counted from the feedback."""
     month = TruncMonth(
         "submitted_at", tzinfo=timezone.get_current_timezone(), output_field=DateField()
     )
-    rows = (
+    return list(
         InformationFeedback.objects.annotate(month=month)
         .values("month", "submitted_by")
         .annotate(
@@ -111,16 +121,8 @@ def rebuild_feedback_summary() -> int:
             }
         )
         .order_by()
+        .values_list("month", "submitted_by", *TIER_COLUMNS.values())
     )
-    MonthlyFeedback.objects.all().delete()  # a derived table, rebuilt below
-    MonthlyFeedback.objects.bulk_create(
-        (
-            MonthlyFeedback(manager_id=row.pop("submitted_by"), **row)
-            for row in rows.iterator(chunk_size=BATCH)
-        ),
-        batch_size=BATCH,
-    )
-    return MonthlyFeedback.objects.count()
 
 
 # --- splitting a period ----------------------------------------------------------------------
