@@ -16,12 +16,9 @@ class Heartbeat(models.Model):
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
 
-class MonthlySales(models.Model):
-    """Purchases summed per month and per the customer's department, primary manager and tier.
-
-    A derived table, rebuilt as a whole by `dashboard.summaries.refresh_summaries` (beat runs
-    it every few minutes, and after a grading run is published): the reports and home pages sum
-    a few thousand of these rows instead of two million transactions. Never edited by hand.
+class CustomerMonth(models.Model):
+    """A derived row's key: a month and the customers' department and primary manager, the
+    terms in which a head's or an executive's report selects customers (dashboard.sales.Scope).
     """
 
     month = models.DateField(_("month"))
@@ -41,6 +38,19 @@ class MonthlySales(models.Model):
         null=True,
         related_name="+",
     )
+
+    class Meta:
+        abstract = True
+
+
+class MonthlySales(CustomerMonth):
+    """Purchases summed per month and per the customer's department, primary manager and tier.
+
+    A derived table, rebuilt as a whole by `dashboard.summaries.refresh_summaries` (beat runs
+    it every few minutes, and after a grading run is published): the reports and home pages sum
+    a few thousand of these rows instead of two million transactions. Never edited by hand.
+    """
+
     tier = models.CharField(_("tier"), max_length=1, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     profit = models.DecimalField(_("profit"), max_digits=18, decimal_places=2)
@@ -107,32 +117,15 @@ class RiskSignal(models.Model):
         return facts
 
 
-class MonthlyVisits(models.Model):
+class MonthlyVisits(CustomerMonth):
     """Visit plans and visit records counted per month, per the customer's department and
     primary manager, and per the account manager who held the plan or wrote the record.
 
     Plans count in the month they fall due (due, completed, completed by the due date); records
-    count in the month of the visit (satisfaction given: its sum and number). A derived table,
-    rebuilt as a whole with the sales summary; the current month is always counted live.
+    count in the month of the visit (satisfaction given: its sum and number), up to the day of
+    the rebuild. A derived table, rebuilt as a whole with the sales summary.
     """
 
-    month = models.DateField(_("month"))
-    department = models.ForeignKey(
-        "accounts.Department",
-        verbose_name=_("department"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        related_name="+",
-    )
-    manager = models.ForeignKey(
-        "accounts.User",
-        verbose_name=_("primary manager"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        related_name="+",
-    )
     actor = models.ForeignKey(
         "accounts.User",
         verbose_name=_("account manager"),
