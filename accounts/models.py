@@ -290,7 +290,11 @@ class Customer(FastChoiceDisplayMixin, models.Model):
         indexes = [
             # By department (and status, tier: the tier distribution reads the index alone).
             models.Index(fields=["department", "status", "tier"], name="customer_department"),
-            models.Index(fields=["primary_manager", "status"]),
+            # With created_at: the scorecard counts each manager's customers and new ones from
+            # the index alone.
+            models.Index(
+                fields=["primary_manager", "status", "created_at"], name="customer_manager_status"
+            ),
             models.Index(fields=["assistant_manager"]),
             # A manager's view of their department's pool (no primary manager).
             models.Index(fields=["primary_manager", "department"], name="customer_pool"),
@@ -694,7 +698,7 @@ class CustomerSearch(models.Model):
 
 class HasBigramOf(models.Func):
     """accounts_bigrams(text) @> ARRAY[the first two characters of term], PostgreSQL only: the
-    GIN index of migration 0015, for terms too short for a trigram. A row holding the term holds
+    GIN index of migration 0016, for terms too short for a trigram. A row holding the term holds
     its first two characters, so this only narrows; the LIKE beside it decides."""
 
     output_field = models.BooleanField()

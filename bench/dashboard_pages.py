@@ -29,7 +29,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import Customer, Transaction, User  # noqa: E402
 from bench.pages import measure  # noqa: E402
-from dashboard.reports import REPORTS  # noqa: E402
+from dashboard.reports import REPORTS, published_runs  # noqa: E402
 
 HOMES = [
     ("am_east1", "manager"),
@@ -60,6 +60,12 @@ def main() -> None:
         for user in REPORT_USERS:
             pages.append((f"/reports/{slug}/", f"report: {title}", user))
     pages.append(("/reports/revenue/export.xlsx", "report: revenue, Excel export", "gm"))
+    # A cell of the movement matrix: the largest one (B stays B), a page deep in its list.
+    runs = list(published_runs().order_by("-period").values_list("pk", flat=True)[:2])
+    if len(runs) == 2:
+        cell = f"/reports/movement/customers/?run_from={runs[1]}&run_to={runs[0]}&from=B&to=B"
+        for user in REPORT_USERS:
+            pages.append((f"{cell}&page=20", "report: movement cell B → B, page 20", user))
     for url, label, username in pages:
         if args.only and args.only not in url:
             continue

@@ -16,12 +16,9 @@ class Heartbeat(models.Model):
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
 
-class MonthlySales(models.Model):
-    """Purchases summed per month and per the customer's department, primary manager and tier.
-
-    A derived table, rebuilt as a whole by `dashboard.summaries.refresh_summaries` (beat runs
-    it every few minutes, and after a grading run is published): the reports and home pages sum
-    a few thousand of these rows instead of two million transactions. Never edited by hand.
+class CustomerMonth(models.Model):
+    """A derived row's key: a month and the customers' department and primary manager, the
+    terms in which a head's or an executive's report selects customers (dashboard.sales.Scope).
     """
 
     month = models.DateField(_("month"))
@@ -41,6 +38,19 @@ class MonthlySales(models.Model):
         null=True,
         related_name="+",
     )
+
+    class Meta:
+        abstract = True
+
+
+class MonthlySales(CustomerMonth):
+    """Purchases summed per month and per the customer's department, primary manager and tier.
+
+    A derived table, rebuilt as a whole by `dashboard.summaries.refresh_summaries` (beat runs
+    it every few minutes, and after a grading run is published): the reports and home pages sum
+    a few thousand of these rows instead of two million transactions. Never edited by hand.
+    """
+
     tier = models.CharField(_("tier"), max_length=1, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     profit = models.DecimalField(_("profit"), max_digits=18, decimal_places=2)
@@ -49,7 +59,14 @@ class MonthlySales(models.Model):
     class Meta:
         verbose_name = _("monthly sales")
         verbose_name_plural = _("monthly sales")
-        indexes = [models.Index(fields=["month", "department", "manager"])]
+        indexes = [
+            models.Index(fields=["month", "department", "manager"]),
+            # Sales per manager (the scorecard): read in manager order from the index alone.
+            models.Index(
+                fields=["manager", "month", "amount", "profit", "transactions"],
+                name="sales_by_manager",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.department_id} {self.manager_id} {self.tier}"
@@ -98,3 +115,63 @@ class RiskSignal(models.Model):
         if self.overdue_and_complaint:
             facts["overdue_and_complaint"] = True
         return facts
+
+
+class MonthlyVisits(CustomerMonth):
+    """Visit plans and visit records counted per month, per the customer's department and
+    primary manager, and per the account manager who held the plan or wrote the record.
+
+    Plans count in the month they fall due (due, completed, completed by the due date); records
+    count in the month of the visit (satisfaction given: its sum and number), up to the day of
+    the rebuild. A derived table, rebuilt as a whole with the sales summary.
+    """
+
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("account manager"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,  # a plan for a customer in the pool has nobody yet
+        related_name="+",
+    )
+    due = models.PositiveIntegerField(_("visits due"))
+    done = models.PositiveIntegerField(_("completed"))
+    on_time = models.PositiveIntegerField(_("completed by the due date"))
+    satisfaction_sum = models.PositiveIntegerField(_("sum of satisfaction"))
+    satisfaction_count = models.PositiveIntegerField(_("visits with satisfaction"))
+
+    class Meta:
+        verbose_name = _("monthly visits")
+        verbose_name_plural = _("monthly visits")
+        indexes = [models.Index(fields=["month", "department", "manager"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.department_id} {self.manager_id} {self.actor_id}"
+
+
+class MonthlyFeedback(models.Model):
+    """Information feedback counted per local month and author, by the customer's tier at the
+    time (derived table, rebuilt with the sales summary): one row per manager and month, so the
+    quota report of 600 managers reads a few thousand rows as they are."""
+
+    month = models.DateField(_("month"))
+    manager = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("submitted by"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    tier_a = models.PositiveIntegerField("A")
+    tier_b = models.PositiveIntegerField("B")
+    tier_c = models.PositiveIntegerField("C")
+    tier_d = models.PositiveIntegerField("D")
+    ungraded = models.PositiveIntegerField(_("Ungraded"))
+
+    class Meta:
+        verbose_name = _("monthly feedback")
+        verbose_name_plural = _("monthly feedback")
+        indexes = [models.Index(fields=["month", "manager"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.manager_id}"

@@ -8,25 +8,24 @@ number of rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.apps import apps
 from django.db import connection
 from django.db.models import (
     Avg,
-    Case,
     Count,
     DecimalField,
     F,
-    Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -40,9 +39,9 @@ from accounts.models import Customer, CustomerStatus, Department, Transaction, U
 from contracts.models import Contract, ContractStatus
 from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
-from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
+from visits.models import PlannedVisit
 
-from . import charts, sales, services
+from . import activity, charts, sales, services
 from .models import RiskSignal
 
 TIERS = ["A", "B", "C", "D"]
@@ -95,7 +94,7 @@ class ReportFilters:
         return qs
 
     def customer_ids(self):
-        return self.customers().values("pk")
+        return self.customers().order_by().values("pk")  # a set: no sort inside IN (...)
 
     @property
     def unrestricted(self) -> bool:
@@ -114,9 +113,11 @@ class ReportFilters:
 
     def managers(self) -> QuerySet:
         """Return the account managers the per-manager reports list."""
-        qs = User.objects.filter(
-            is_active=True, groups__name=permissions.Role.ACCOUNT_MANAGER
-        ).select_related("department")
+        qs = (
+            User.objects.filter(is_active=True, groups__name=permissions.Role.ACCOUNT_MANAGER)
+            .select_related("department")
+            .only("username", "first_name", "last_name", "department__name")
+        )
         if permissions.sees_everything(self.user):
             pass
         elif permissions.is_department_head(self.user):
@@ -147,6 +148,16 @@ class ReportFilters:
         if self.manager_id:
             managers = [self.manager_id]
         return sales.Scope(departments=departments, managers=managers)
+
+    @cached_property
+    def summaries_refreshed_at(self):
+        """When the summaries (dashboard.summaries) were last rebuilt (None: never)."""
+        return services.summaries_refreshed_at()
+
+    @property
+    def summarised_on(self) -> date | None:
+        refreshed = self.summaries_refreshed_at
+        return timezone.localdate(refreshed) if refreshed else None
 
     def aware(self, day: date):
         return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
@@ -314,25 +325,40 @@ def published_runs() -> QuerySet:
 def movement_counts(f: ReportFilters, run_from: GradingRun, run_to: GradingRun) -> dict:
     """Return {(from_tier, to_tier): count}; '' on one side means not graded in that run.
 
-    One pass over both runs' grades: each customer's tier in either run (MAX over a CASE, ''
-    when not graded), then the pairs counted.
+    The earlier run's grades, each joined to its customer's grade in the later run (by key, from
+    the (customer, run, tier) index), and the later run's grades of customers the earlier run
+    did not grade; one query. Grouping both runs' grades by customer took half again as long.
     """
-    pairs = (
-        f.scope(Grade.objects.filter(run__in=[run_from.pk, run_to.pk]))
-        .values("customer")
-        .annotate(
-            from_tier=Max(Case(When(run=run_from.pk, then="tier"), default=Value(""))),
-            to_tier=Max(Case(When(run=run_to.pk, then="tier"), default=Value(""))),
+    table = Grade._meta.db_table
+    scope, params, with_scope = "", [], ""
+    if not f.unrestricted:
+        # The report's customers, listed once for both halves.
+        customers_sql, params = f.customer_ids().query.sql_with_params()
+        with_scope = f"WITH scope AS MATERIALIZED ({customers_sql})"
+        scope = "AND g.customer_id IN (SELECT * FROM scope)"
+    sql = f"""
+        {with_scope}
+        SELECT g.tier, COALESCE(later.tier, ''), COUNT(*)
+        FROM {table} g
+        LEFT JOIN {table} later ON later.customer_id = g.customer_id AND later.run_id = %s
+        WHERE g.run_id = %s {scope}
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT '', g.tier, COUNT(*)
+        FROM {table} g
+        WHERE g.run_id = %s {scope} AND NOT EXISTS (
+            SELECT 1 FROM {table} earlier
+            WHERE earlier.customer_id = g.customer_id AND earlier.run_id = %s
         )
-        .order_by()
-    )
-    sql, params = pairs.query.sql_with_params()
+        GROUP BY 2
+    """  # noqa: S608 - the table and the scope's SQL are ours; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT from_tier, to_tier, COUNT(*) FROM ({sql}) pairs GROUP BY from_tier, to_tier",
-            params,
-        )
-        return {(a or "", b or ""): n for a, b, n in cursor.fetchall()}
+        cursor.execute(sql, [*params, run_to.pk, run_from.pk, run_to.pk, run_from.pk])
+        counts: dict = {}
+        for from_tier, to_tier, n in cursor.fetchall():
+            key = (from_tier or "", to_tier or "")
+            counts[key] = counts.get(key, 0) + n
+        return counts
 
 
 def tier_movement(f: ReportFilters, run_from_id=None, run_to_id=None) -> Report:
@@ -425,40 +451,16 @@ def _int(value) -> int | None:
         return None
 
 
-def plan_execution_counts(f: ReportFilters) -> dict[int, dict]:
-    """Per manager: visits due in the period that were done, and those due (done or not)."""
-    due = f.scope(PlannedVisit.objects.all()).filter(
-        due_date__gte=f.start,
-        due_date__lte=min(f.end, f.today),
-        status__in=[VisitStatus.COMPLETED, VisitStatus.PLANNED],
-    )
-    return {
-        row["assigned_to"]: row
-        for row in due.values("assigned_to")
-        .annotate(
-            due=Count("pk"),
-            done=Count("pk", filter=Q(status=VisitStatus.COMPLETED)),
-            on_time=Count(
-                "pk",
-                filter=Q(
-                    status=VisitStatus.COMPLETED,
-                    completed_by_record__date__lte=F("due_date"),
-                ),
-            ),
-        )
-        .order_by()
-    }
-
-
 def visit_execution(f: ReportFilters) -> Report:
     """Visit plan execution rate per manager: completed ÷ visits due in the period (to today).
 
     Cancelled and moved plans are not counted (a moved plan is replaced by a new one).
     """
-    counts = plan_execution_counts(f)
+    managers = list(f.managers())
+    counts = activity.visit_counts(f, actors=[m.pk for m in managers])
     rows = []
-    for manager in f.managers():
-        c = counts.get(manager.pk, {"due": 0, "done": 0, "on_time": 0})
+    for manager in managers:
+        c = counts.get(manager.pk) or activity.empty_visit_counts()
         rows.append(
             [
                 str(manager),
@@ -485,30 +487,22 @@ def visit_execution(f: ReportFilters) -> Report:
         value_suffix=" %",
         max_value=100,
     )
-    return Report("visits", _("Visit plan execution"), columns, rows, chart, totals)
-
-
-def feedback_counts(f: ReportFilters, manager_ids) -> dict:
-    """{(manager id, year, month): {tier: count}} of information feedback in the period."""
-    counts: dict = defaultdict(dict)
-    qs = InformationFeedback.objects.filter(
-        submitted_by__in=manager_ids,
-        submitted_at__gte=f.aware(date(f.start.year, f.start.month, 1)),
-        submitted_at__lt=f.end_at,
-    ).values_list("submitted_by", "submitted_at", "customer_tier")
-    # Months are taken in local time; grouping in Python keeps it portable across databases.
-    for manager_id, moment, tier in qs.iterator(chunk_size=2000):
-        local = timezone.localtime(moment)
-        key = (manager_id, local.year, local.month)
-        counts[key][tier or ""] = counts[key].get(tier or "", 0) + 1
-    return counts
+    return Report(
+        "visits",
+        _("Visit plan execution"),
+        columns,
+        rows,
+        chart,
+        totals,
+        extra=sales_freshness(f),
+    )
 
 
 def feedback_compliance(f: ReportFilters) -> Report:
     """Information feedback per manager and month against the quota (5: 2 A, 2 B, 1 C)."""
     months = months_between(f.start, f.end)[-12:]
     managers = list(f.managers())
-    counts = feedback_counts(f, [m.pk for m in managers])
+    counts = activity.feedback_counts(f, [m.pk for m in managers])
     rows, compliant_cells = [], 0
     for manager in managers:
         cells, ok = [], 0
@@ -536,6 +530,8 @@ def feedback_compliance(f: ReportFilters) -> Report:
             "Each month: at least 5 feedback entries, 2 on A, 2 on B and 1 on C customers. "
             "✗ marks a month short of the quota."
         ),
+        # Whole months come from the summary for everyone (a manager's feedback is theirs).
+        extra={"summarised": True, "sales_as_of": f.summaries_refreshed_at},
     )
 
 
@@ -699,10 +695,10 @@ def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object
 
 
 def sales_freshness(f: ReportFilters) -> dict:
-    """Whether the sales figures come from the summary, and when it was rebuilt."""
+    """Whether the figures come from the summaries, and when they were rebuilt."""
     if f.sales_scope() is None:
         return {"summarised": False}
-    return {"summarised": True, "sales_as_of": services.summaries_refreshed_at()}
+    return {"summarised": True, "sales_as_of": f.summaries_refreshed_at}
 
 
 def revenue_by_tier(f: ReportFilters) -> Report:
@@ -780,35 +776,31 @@ def manager_scorecard(f: ReportFilters) -> Report:
         row["primary_manager"]: row
         for row in customers.filter(primary_manager__in=ids)
         .values("primary_manager")
+        # COUNT(1), not of the key: PostgreSQL answers from the (manager, status, created_at)
+        # index alone.
         .annotate(
             now=Count(
-                "pk", filter=~Q(status__in=[CustomerStatus.TERMINATED, CustomerStatus.PROSPECT])
+                Value(1),
+                filter=~Q(status__in=[CustomerStatus.TERMINATED, CustomerStatus.PROSPECT]),
             ),
-            new=Count("pk", filter=Q(created_at__gte=f.start_at, created_at__lt=f.end_at)),
+            new=Count(Value(1), filter=Q(created_at__gte=f.start_at, created_at__lt=f.end_at)),
         )
         .order_by()
     }
-    visit_satisfaction = dict(
-        f.scope(VisitRecord.objects.all())
-        .filter(
-            recorded_by__in=ids,
-            date__gte=f.start,
-            date__lte=f.end,
-            satisfaction__isnull=False,
-        )
-        .values_list("recorded_by")
-        .annotate(avg=Avg("satisfaction"))
-        .order_by()
-    )
-    execution = plan_execution_counts(f)
+    visits = activity.visit_counts(f, actors=ids)
     model = complaint_model()
     complaint_rows = {}
     if model is not None:
+        # Each complaint's manager looked up by key: a join made PostgreSQL read every customer
+        # for a few thousand complaints. Managers not listed are ignored below.
+        manager = (
+            Customer.objects.filter(pk=OuterRef("customer")).order_by().values("primary_manager")
+        )
         complaint_rows = {
-            row["customer__primary_manager"]: row
+            row["manager"]: row
             for row in _complaints_in(f, model)
-            .filter(customer__primary_manager__in=ids)
-            .values("customer__primary_manager")
+            .annotate(manager=Subquery(manager[:1]))
+            .values("manager")
             .annotate(
                 satisfaction=Avg("satisfaction"),
                 **_complaint_deadline_aggregates(),
@@ -822,7 +814,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
             "previous": by_manager.get(("previous", m.pk), [ZERO])[0],
         }
         g = growth.get(m.pk, {"now": 0, "new": 0})
-        e = execution.get(m.pk, {"due": 0, "done": 0})
+        e = visits.get(m.pk) or activity.empty_visit_counts()
         c = complaint_rows.get(m.pk, {})
         sales_change = change(s["sales"], s["previous"])
         met = c.get("responded", 0) + c.get("resolved", 0)
@@ -834,7 +826,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
                 None if sales_change is None else (sales_change * 100).quantize(Decimal("0.1")),
                 g["now"],
                 g["new"],
-                _round(visit_satisfaction.get(m.pk)),
+                _mean(e["satisfaction_sum"], e["satisfaction_count"]),
                 _round(c.get("satisfaction")),
                 rate(e["done"], e["due"]),
                 rate(met, measured),
@@ -864,6 +856,10 @@ def manager_scorecard(f: ReportFilters) -> Report:
         ),
         extra=sales_freshness(f),
     )
+
+
+def _mean(total, count) -> Decimal | None:
+    return None if not count else (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"))
 
 
 def _round(value) -> Decimal | None:
@@ -936,11 +932,17 @@ def risk_list(f: ReportFilters, *, limit: int | None = None) -> list[dict]:
 
     Read from the early-warning table, which the summaries job rebuilds every few minutes.
     """
-    signals = list(
+    strongest = (
         f.scope(RiskSignal.objects.all())
         .exclude(customer__status=CustomerStatus.TERMINATED)
+        .order_by("-rank", "customer_id")
+        .values("pk")[: limit or RISK_LIST_MAX]
+    )
+    # The customers are joined to the few rows shown, not to every signal in the scope.
+    signals = list(
+        RiskSignal.objects.filter(pk__in=strongest)
         .select_related("customer__primary_manager", "customer__department")
-        .order_by("-rank", "customer_id")[: limit or RISK_LIST_MAX]
+        .order_by("-rank", "customer_id")
     )
     top = [(signal.customer_id, signal.facts()) for signal in signals]
     by_id = {signal.customer_id: signal.customer for signal in signals}

@@ -41,28 +41,36 @@ def month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def rebuild_sales_summary() -> int:
-    """Replace the summary by one computed from the transactions; return its row count.
+SUMMARY_COLUMNS = [
+    "month",
+    "department_id",
+    "manager_id",
+    "tier",
+    "amount",
+    "profit",
+    "transactions",
+]
 
-    Call inside the summaries job's transaction (dashboard.summaries.refresh_summaries).
+
+def sales_summary_rows() -> list[tuple]:
+    """The sales summary's rows computed from the transactions (SUMMARY_COLUMNS, in order).
+
+    Read before the summaries job opens its write transaction (dashboard.summaries).
     """
     if connection.vendor == "postgresql":
         month = "date_trunc('month', t.date)::date"
     else:  # dates are stored as 'YYYY-MM-DD' text: no per-row function call into Python
         month = "substr(t.date, 1, 8) || '01'"
-    table = MonthlySales._meta.db_table
     sql = f"""
-        INSERT INTO {table} (month, department_id, manager_id, tier, amount, profit, transactions)
         SELECT {month}, c.department_id, c.primary_manager_id, c.tier,
                SUM(t.amount), SUM(t.profit), COUNT(*)
         FROM {Transaction._meta.db_table} t
         JOIN {Customer._meta.db_table} c ON c.id = t.customer_id
         GROUP BY 1, 2, 3, 4
     """  # noqa: S608 - table names and expressions are ours, no user input
-    MonthlySales.objects.all().delete()  # a derived table, rebuilt below
     with connection.cursor() as cursor:
         cursor.execute(sql)
-    return MonthlySales.objects.count()
+        return cursor.fetchall()
 
 
 @dataclass
@@ -73,7 +81,10 @@ class Scope:
     managers: list[int] | None = None
 
     def summary(self) -> QuerySet:
-        qs = MonthlySales.objects.all()
+        return self.narrow(MonthlySales.objects.all())
+
+    def narrow(self, qs: QuerySet) -> QuerySet:
+        """Narrow a summary keyed by department and (primary) manager to the scope."""
         if self.departments is not None:
             qs = qs.filter(department__in=self.departments)
         if self.managers is not None:

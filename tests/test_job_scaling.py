@@ -28,7 +28,7 @@ from complaints import services as complaint_services
 from complaints.models import Complaint, ComplaintEvent, Status
 from contracts import services as contract_services
 from contracts.models import Contract, ContractStatus
-from dashboard.models import Heartbeat, RiskSignal
+from dashboard.models import Heartbeat, MonthlyFeedback, MonthlyVisits, RiskSignal
 from dashboard.services import heartbeat_record
 from dashboard.summaries import refresh_summaries
 from notifications.models import Notification, PendingTask
@@ -39,7 +39,13 @@ from tests.receivables.factories import contract_in_force
 from tests.tiers.factories import assess, key_account
 from tiers.models import TierPolicy
 from tiers.services import grading_run_compute
-from visits.models import CareTask, PlannedVisit, VisitStatus
+from visits.models import (
+    CareTask,
+    InformationFeedback,
+    PlannedVisit,
+    VisitRecord,
+    VisitStatus,
+)
 from visits.services import visit_plan_regenerate, visits_daily_run
 
 pytestmark = pytest.mark.django_db
@@ -353,10 +359,38 @@ def test_summaries_refresh(managers):
                 TransactionFactory(
                     customer=customer, date=day, amount=Decimal(amount), due_date=day
                 )
+            # A visit plan done on time with its record, and a piece of feedback.
+            manager, day = customer.primary_manager, TODAY - timedelta(days=5)
+            done = VisitRecord.objects.create(
+                customer=customer,
+                date=day,
+                purpose="回访",
+                summary="ok",
+                recorded_by=manager,
+                satisfaction=5,
+            )
+            PlannedVisit.objects.create(
+                customer=customer,
+                assigned_to=manager,
+                due_date=day,
+                status=VisitStatus.COMPLETED,
+                completed_by_record=done,
+            )
+            InformationFeedback.objects.create(
+                customer=customer,
+                category="needs",
+                content="需求",
+                customer_tier="A",
+                submitted_by=manager,
+                submitted_at=NOW - timedelta(days=5),
+            )
 
     def check(size, _data, result):
-        assert result == {"sales": 4, "risks": size}  # 2 months x 2 managers
+        # sales: 2 months x 2 managers; visits and feedback: this month x 2 managers
+        assert result == {"sales": 4, "visits": 2, "feedback": 2, "risks": size}
         assert RiskSignal.objects.count() == size
+        assert sum(MonthlyVisits.objects.values_list("on_time", flat=True)) == size
+        assert sum(MonthlyFeedback.objects.values_list("tier_a", flat=True)) == size
 
     assert_same(measure(build, lambda: refresh_summaries(today=TODAY), check))
 

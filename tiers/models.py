@@ -413,9 +413,12 @@ class Grade(models.Model):
             models.UniqueConstraint(fields=["run", "customer"], name="one_grade_per_customer_run")
         ]
         indexes = [
-            models.Index(fields=["run", "tier"]),
+            # With the customer: a cell of the tier movement matrix lists its customers from the
+            # index alone.
+            models.Index(fields=["run", "tier", "customer"], name="grade_run_tier"),
             models.Index(fields=["run", "movement"]),
-            models.Index(fields=["customer", "run"]),
+            # With the tier: the movement between two runs is counted from the index alone.
+            models.Index(fields=["customer", "run", "tier"], name="grade_customer_run"),
         ]
 
     def __str__(self) -> str:

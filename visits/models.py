@@ -99,7 +99,12 @@ class PlannedVisit(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["customer", "status", "due_date"]),
-            models.Index(fields=["assigned_to", "status", "due_date"]),
+            # Also plan execution per manager over a date range (reports): from the index alone,
+            # except the completing record's date.
+            models.Index(
+                fields=["assigned_to", "status", "due_date", "completed_by_record"],
+                name="plan_execution",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +179,11 @@ class VisitRecord(models.Model):
                 name="visit_next_date_after_date",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "date"])]
+        indexes = [
+            models.Index(fields=["customer", "date"]),
+            # Visit satisfaction per manager over a date range (reports), from the index alone.
+            models.Index(fields=["date", "recorded_by", "satisfaction"], name="record_satisfaction"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.date} {self.get_kind_display()}"

@@ -34,7 +34,7 @@ def run(statements):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0014_customer_by_name"),
+        ("accounts", "0015_customer_by_name"),
     ]
 
     operations = [migrations.RunPython(run(FORWARD), run(BACKWARD))]

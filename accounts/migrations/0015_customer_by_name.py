@@ -41,7 +41,7 @@ def restore_old_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0013_customer_search_triggers_update_only'),
+        ('accounts', '0014_report_indexes'),
     ]
 
     operations = [
