@@ -182,7 +182,9 @@ class VisitRecord(models.Model):
         indexes = [
             models.Index(fields=["customer", "date"]),
             # Visit satisfaction per manager over a date range (reports), from the index alone.
-            models.Index(fields=["date", "recorded_by", "satisfaction"], name="record_satisfaction"),
+            models.Index(
+                fields=["date", "recorded_by", "satisfaction"], name="record_satisfaction"
+            ),
         ]
 
     def __str__(self) -> str:
