@@ -51,10 +51,15 @@ def _filters(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilters]:
     if not _may_see_reports(request.user):
         raise PermissionDenied
     today = timezone.localdate()
+    data = None
+    if request.GET:
+        # A date left out is the default one, shown in the form as the period used.
+        data = request.GET.copy()
+        for name, default in (("start", default_start(today)), ("end", today)):
+            if not data.get(name):
+                data[name] = default.isoformat()
     form = ReportFilterForm(
-        request.GET or None,
-        user=request.user,
-        initial={"start": default_start(today), "end": today},
+        data, user=request.user, initial={"start": default_start(today), "end": today}
     )
     data = form.cleaned_data if form.is_valid() else {}
     filters = ReportFilters(

@@ -164,6 +164,19 @@ def test_reports_are_refused_to_a_user_without_a_role(client_for, outsider):
     assert client.get("/reports/tiers/export.xlsx").status_code == 403
 
 
+def test_a_date_left_out_shows_the_default_used(client_for, executive, manager):
+    sale(customer(manager, tier="A"), d(10, 5), "1000")
+    refresh_summaries()
+    client = client_for(executive)
+    page = client.get("/reports/revenue/?start=2026-10-01").content.decode()
+    assert 'name="end" value="2026-11-20"' in page and "Period 2026-10-01 – 2026-11-20" in page
+    page = client.get("/reports/revenue/?end=2026-10-31&department=").content.decode()
+    assert 'name="start" value="2026-01-01"' in page and 'name="end" value="2026-10-31"' in page
+    # A start after today with no end: the period would end before it starts.
+    page = client.get("/reports/revenue/?start=2026-12-01").content.decode()
+    assert "The period must start before it ends." in page
+
+
 def test_unknown_report_and_bad_filters(client_for, executive):
     client = client_for(executive)
     assert client.get("/reports/nope/").status_code == 404
