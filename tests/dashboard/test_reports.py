@@ -145,6 +145,17 @@ def test_movement_for_a_manager_counts_only_their_customers(manager, two_runs):
     assert matrix[0][:2] == [1, 1]
 
 
+def test_movement_for_a_head_counts_their_departments_customers(head, two_runs):
+    # The other department's customer (C → B) is left out; the rest as for the executive.
+    assert reports.tier_movement(filters(head)).extra["matrix"] == [
+        [1, 1, 0, 0, 0],
+        [0, 1, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1],
+        [0, 0, 1, 0, 0],
+    ]
+
+
 def test_movement_cell_lists_its_customers(executive, two_runs):
     f = filters(executive)
     q2, q3 = two_runs["q2"], two_runs["q3"]
