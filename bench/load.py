@@ -66,6 +66,7 @@ class SimulatedUser:
     role: str
     session_key: str = ""
     paths: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (label, path)
+    csrf_cookie: str = ""  # as a browser keeps it after its first page
 
 
 def choose_users(users_by_role: dict[str, list[str]], total: int) -> list[tuple[str, str]]:
@@ -133,7 +134,7 @@ def lua_script(users: list[SimulatedUser], cookie_name: str, headers: dict[str, 
         if not user.paths:
             continue  # e.g. a manager without customers when only details are loaded
         paths = ", ".join(lua_string(path) for _label, path in user.paths)
-        cookie = lua_string(f"{cookie_name}={user.session_key}")
+        cookie = lua_string(cookie_header(user, cookie_name))
         entries.append(f"  {{cookie = {cookie}, paths = {{{paths}}}}},")
     header_lines = "".join(
         f"    [{lua_string(name)}] = {lua_string(value)},\n" for name, value in headers.items()
@@ -277,12 +278,23 @@ def simulated_users(total: int) -> list[SimulatedUser]:
     return users
 
 
+def cookie_header(user: SimulatedUser, session_cookie_name: str) -> str:
+    from django.conf import settings
+
+    return (
+        f"{session_cookie_name}={user.session_key}; {settings.CSRF_COOKIE_NAME}={user.csrf_cookie}"
+    )
+
+
 def create_sessions(users: list[SimulatedUser]) -> None:
-    """Give every simulated user a signed-in session, as django.contrib.auth.login would."""
+    """Give every simulated user a signed-in session, as django.contrib.auth.login would, and
+    the CSRF cookie the first page gives a browser."""
     from importlib import import_module
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
 
     from accounts.models import User
     from config.middleware import LAST_RENEWED_KEY
@@ -298,6 +310,7 @@ def create_sessions(users: list[SimulatedUser]) -> None:
         session[LAST_RENEWED_KEY] = int(time.time())
         session.create()
         user.session_key = session.session_key
+        user.csrf_cookie = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
 
 
 def delete_sessions(users: list[SimulatedUser]) -> None:
@@ -404,7 +417,7 @@ def check_pages(base: str, users: list[SimulatedUser], headers: dict, cookie_nam
         checked_roles.add(user.role)
         for _label, path in user.paths:
             request = urllib.request.Request(base + path, headers=headers)
-            request.add_header("Cookie", f"{cookie_name}={user.session_key}")
+            request.add_header("Cookie", cookie_header(user, cookie_name))
             try:
                 with urllib.request.urlopen(request, timeout=120) as response:
                     status = response.status
@@ -457,6 +470,11 @@ def main() -> int:
         metavar="SECONDS",
         help="then load each page alone this long and report its CPU cost",
     )
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=int,
+        help="PAGE_CACHE_SECONDS for gunicorn (default: the production setting's; 0 = off)",
+    )
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
 
@@ -471,6 +489,8 @@ def main() -> int:
     env = production_env(
         database_url, os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL), tmp / "static"
     )
+    if args.page_cache_seconds is not None:
+        env["PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
     os.environ.update(env)  # the sessions must be signed with gunicorn's secret key
     application_name = f"crm-load-{os.getpid()}"
     env["DATABASE_URL"] = with_application_name(database_url, application_name)
@@ -597,6 +617,13 @@ def measured_run(
     return result, cpu
 
 
+def page_cache_line() -> str:
+    from django.conf import settings
+
+    seconds = settings.PAGE_CACHE_SECONDS
+    return f"on, entries kept {seconds} s" if seconds else "off"
+
+
 def report(args, result: dict, customers: int, database_url: str, cpu: dict, loads) -> None:
     database = database_url.rsplit("/", 1)[1]
     print(
@@ -604,7 +631,8 @@ def report(args, result: dict, customers: int, database_url: str, cpu: dict, loa
         f"{'s' if args.threads > 1 else ''}) with the production settings on PostgreSQL "
         f"`{database}` ({customers:,} customers); wrk on loopback, {args.connections} "
         f"connections = {args.connections} signed-in users, {args.duration} s after "
-        f"{args.warmup} s of warm-up.\n"
+        f"{args.warmup} s of warm-up. Page cache (config.page_cache): "
+        f"{page_cache_line()}.\n"
     )
     print(f"Machine: {machine_line(*loads)}.\n")
     ok_rps = "met" if result["rps"] >= TARGET_RPS else "not met"

@@ -56,12 +56,18 @@ def test_page_mix_covers_the_pages_people_use():
 
 def test_lua_script_gives_each_thread_its_own_session_and_pages():
     users = [
-        load.SimulatedUser("am1", "account_manager", "key-one", [("home page", "/")]),
-        load.SimulatedUser("gm", "executive", "key-two", [("report", "/reports/tiers/")]),
+        load.SimulatedUser("am1", "account_manager", "key-one", [("home page", "/")], "csrf-one"),
+        load.SimulatedUser(
+            "gm", "executive", "key-two", [("report", "/reports/tiers/")], "csrf-two"
+        ),
     ]
     script = load.lua_script(users, "sessionid", {"X-Forwarded-Proto": "https"})
     entries = re.findall(r'\{cookie = "([^"]+)", paths = \{([^}]*)\}\}', script)
-    assert entries == [("sessionid=key-one", '"/"'), ("sessionid=key-two", '"/reports/tiers/"')]
+    # Each user keeps the CSRF cookie a browser would: cached pages are served only with it.
+    assert entries == [
+        ("sessionid=key-one; csrftoken=csrf-one", '"/"'),
+        ("sessionid=key-two; csrftoken=csrf-two", '"/reports/tiers/"'),
+    ]
     assert '["X-Forwarded-Proto"] = "https"' in script
     for function in ("setup(thread)", "init(args)", "request()", "response(", "done("):
         assert f"function {function}" in script

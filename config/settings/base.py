@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "complaints",
     "contracts",
     "dashboard",
+    "config.apps.DeploymentConfig",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "config.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.page_cache.PageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out log-in into its lockout page.
     "axes.middleware.AxesMiddleware",
@@ -290,6 +292,10 @@ if CACHE_URL:
         }
     }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Rendered pages of signed-in users, kept per session until any write to the database
+# (config.page_cache). Needs a cache every process shares, so it is off without Redis.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60 if CACHE_URL else 0)
 
 # Sessions end after SESSION_COOKIE_AGE of inactivity: IdleSessionMiddleware renews the expiry
 # at most once a minute (instead of SESSION_SAVE_EVERY_REQUEST's write on every request).

@@ -24,6 +24,9 @@ AXES_ENABLED = False
 # One process: the memory cache, emptied before each test (tests/conftest.py), so that no
 # cached session or role outlives the rows of the test that cached it.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The page cache is off, so that each page test (query counts above all) measures the page
+# itself; tests/test_page_cache.py switches it on.
+PAGE_CACHE_SECONDS = 0
 
 # A file, not SQLite's shared in-memory database: concurrency tests need real locking with
 # the busy timeout, which shared-cache in-memory databases do not honour.

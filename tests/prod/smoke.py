@@ -231,10 +231,33 @@ class Smoke:
         status, _, text = browser.request("GET", f"/customers/{ids[0]}/")
         if status != 200:
             raise SmokeFailure(f"/customers/{ids[0]}/ answered {status}")
+        self.check_page_cache(browser, f"/customers/{ids[0]}/")
         status, _, _ = browser.request("GET", "/static/js/print.js")
         if status != 200:
             raise SmokeFailure(f"whitenoise did not serve a static file ({status})")
         log(f"log-in as {USERNAME}, customer list and /customers/{ids[0]}/: ok")
+
+    def check_page_cache(self, browser: Browser, path: str) -> None:
+        """A page seen again comes from the cache (Redis), and a change made by another
+        process (here a management command) is on the next page, whichever worker serves it."""
+        status, headers, _ = browser.request("GET", path)
+        if status != 200 or headers.get("X-Page-Cache") != "hit":
+            raise SmokeFailure(f"{path} seen again was not served from the page cache")
+        pk = int(path.strip("/").split("/")[-1])
+        self.manage(
+            "shell",
+            "-c",
+            "from accounts.models import Customer; "
+            f"Customer.objects.filter(pk={pk}).update(name='烟测改名')",
+        )
+        status, headers, text = browser.request("GET", path)
+        if status != 200 or "烟测改名" not in text or headers.get("X-Page-Cache"):
+            raise SmokeFailure(f"{path} after a change elsewhere: a stale page ({status})")
+        for _ in range(3):  # either gunicorn worker: the new page, from the cache or not
+            status, headers, text = browser.request("GET", path)
+            if status != 200 or "烟测改名" not in text:
+                raise SmokeFailure(f"{path} seen again after a change: a stale page ({status})")
+        log(f"page cache: {path} served again, and rendered anew after a change: ok")
 
     def heartbeat_at(self, name: str):
         with psycopg.connect(f"{PG_SERVER}/{DB_NAME}", connect_timeout=5) as pg:
@@ -252,6 +275,7 @@ class Smoke:
 
     def check_job_through_redis(self) -> None:
         name = f"smoke-{uuid.uuid4().hex[:12]}"
+        version = self.page_cache_version()
         self.manage(
             "shell",
             "-c",
@@ -259,7 +283,14 @@ class Smoke:
             f"assert send_or_record('dashboard.tasks.heartbeat_task', kwargs={{'name': '{name}'}})",
         )
         wait_for("the job sent through Redis", lambda: self.heartbeat_at(name), timeout=30)
-        log("a job sent through Redis ran on the worker: ok")
+        if self.page_cache_version() == version:
+            raise SmokeFailure("the worker's write left the page cache's data version alone")
+        log("a job sent through Redis ran on the worker, and its write renewed the page cache: ok")
+
+    @staticmethod
+    def page_cache_version() -> bytes | None:
+        # The key as Django's Redis cache writes it: KEY_PREFIX (crm), key version 1.
+        return redis.Redis.from_url(REDIS_URL).get("crm:1:page-cache:data-version")
 
     # -- the run ----------------------------------------------------------------------------
     def run(self) -> int:
