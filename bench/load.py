@@ -475,6 +475,12 @@ def main() -> int:
         type=int,
         help="PAGE_CACHE_SECONDS for gunicorn (default: the production setting's; 0 = off)",
     )
+    parser.add_argument(
+        "--writes-per-second",
+        type=float,
+        default=0,
+        help="a no-op UPDATE this often during the run (each one empties the page cache)",
+    )
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
 
@@ -548,7 +554,8 @@ def main() -> int:
         access_log.write_text("")  # gunicorn appends: the log now holds the measured run only
         load_before = os.getloadavg()
         sampler = CpuSampler(server.pid, database_url, application_name)
-        result, cpu = measured_run(base, script, args.connections, args.duration, sampler)
+        with writes_during_the_run(args.writes_per_second):
+            result, cpu = measured_run(base, script, args.connections, args.duration, sampler)
         load_after = os.getloadavg()
         report(args, result, customers, database_url, cpu, (load_before, load_after))
         rows = server_times(access_log.read_text(), labels)
@@ -617,6 +624,38 @@ def measured_run(
     return result, cpu
 
 
+@contextlib.contextmanager
+def writes_during_the_run(per_second: float):
+    """Write to the database `per_second` times a second while the load runs, as people
+    saving forms elsewhere would: each write renews the page cache's data version, so every
+    page is rendered again on its next request. The write changes nothing (name = name)."""
+    if not per_second:
+        yield
+        return
+    from django.db import connection
+    from django.db.models import F
+
+    from accounts.models import Customer
+
+    stop = threading.Event()
+    customer = Customer.objects.order_by("pk").values_list("pk", flat=True).first()
+
+    def write() -> None:
+        try:
+            while not stop.wait(1 / per_second):
+                Customer.objects.filter(pk=customer).update(name=F("name"))
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        writer.join()
+
+
 def page_cache_line() -> str:
     from django.conf import settings
 
@@ -632,7 +671,13 @@ def report(args, result: dict, customers: int, database_url: str, cpu: dict, loa
         f"`{database}` ({customers:,} customers); wrk on loopback, {args.connections} "
         f"connections = {args.connections} signed-in users, {args.duration} s after "
         f"{args.warmup} s of warm-up. Page cache (config.page_cache): "
-        f"{page_cache_line()}.\n"
+        f"{page_cache_line()}"
+        + (
+            f"; {args.writes_per_second:g} writes a second during the run"
+            if args.writes_per_second
+            else ""
+        )
+        + ".\n"
     )
     print(f"Machine: {machine_line(*loads)}.\n")
     ok_rps = "met" if result["rps"] >= TARGET_RPS else "not met"

@@ -8,9 +8,11 @@ a form, Django admin, a Celery job's set-based SQL or a management command.
 
 Writes are seen where they all pass, the database connection (an execute wrapper installed on
 every connection of every process): an INSERT, UPDATE, DELETE or DDL statement replaces the
-version at once and, inside a transaction, again at commit, so that a page rendered from the
-rows before the commit and stored under the early version is never served. Writes that only
-keep sessions and log-in attempts (IGNORED_TABLES) leave the version alone.
+version at once, or, inside a transaction, at its commit (a page rendered before the commit
+was stored under the version the commit replaces). Writes that only keep sessions, log-in
+attempts and the job heartbeats (IGNORED_TABLES) leave the version alone. What writes around
+Django's connection (psycopg's COPY, a restore) calls data_changed() itself; each web process
+calls it when it starts, so that no page of the previous release is served after a deploy.
 
 What the data version cannot see, the clock, is bounded instead: the key holds the local date,
 and entries expire after PAGE_CACHE_SECONDS (a deadline turning overdue shows at most that
@@ -37,17 +39,30 @@ VERSION_KEY = "page-cache:data-version"
 KEY_PREFIX = "page-cache:page:"
 HIT_HEADER = "X-Page-Cache"
 
-# Tables whose writes change no page: sessions (renewed once a minute by IdleSessionMiddleware)
-# and the log-in throttle's records.
-IGNORED_TABLES = frozenset({"django_session", "axes_accessattempt", "axes_accesslog"})
+# Tables whose writes change no page: sessions (renewed once a minute by IdleSessionMiddleware),
+# the log-in throttle's records and the heartbeats (beat's every minute; only /healthz, which
+# is JSON, shows them, and the summaries' is written with the summaries).
+IGNORED_TABLES = frozenset(
+    {"django_session", "axes_accessattempt", "axes_accesslog", "dashboard_heartbeat"}
+)
+# Caches private to one process: there a write elsewhere could not reach this process's pages.
+PROCESS_LOCAL_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
 
-# Statements that read or only manage the transaction; anything else counts as a write.
+# Statements that read or only manage the transaction; anything else counts as a write
+# (EXPLAIN too: EXPLAIN ANALYZE runs the statement).
 _READ_ONLY = re.compile(
-    r"[\s(]*(?:SELECT|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET|SHOW|EXPLAIN|VALUES)\b",
+    r"[\s(]*(?:SELECT|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET|SHOW|VALUES)\b",
     re.IGNORECASE,
 )
 _WITH = re.compile(r"[\s(]*WITH\b", re.IGNORECASE)
-_WRITE_KEYWORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# In a read-looking statement: a write inside it (WITH … DELETE, SELECT … INTO).
+_WRITE_KEYWORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO)\b", re.IGNORECASE)
+_ROW_LOCK = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b", re.IGNORECASE)
 _TARGET = re.compile(
     r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE
 )
@@ -57,12 +72,18 @@ def is_enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0
 
 
+def is_watching() -> bool:
+    """Whether writes renew the version: whenever pages are cached here, and whenever the cache
+    is shared, since another process with the page cache on may read it."""
+    return is_enabled() or settings.CACHES["default"]["BACKEND"] not in PROCESS_LOCAL_CACHES
+
+
 def changes_data(sql: str) -> bool:
     """Whether a statement may change what a page shows (a false "yes" only costs a miss)."""
-    if _READ_ONLY.match(sql):
-        return False
-    if _WITH.match(sql):
-        return bool(_WRITE_KEYWORD.search(sql))
+    if ";" in sql.strip().rstrip(";"):
+        return True  # several statements at once (psycopg allows it without parameters)
+    if _READ_ONLY.match(sql) or _WITH.match(sql):
+        return bool(_WRITE_KEYWORD.search(_ROW_LOCK.sub("", sql)))
     target = _TARGET.match(sql)
     return not (target and target.group(1).lower() in IGNORED_TABLES)
 
@@ -80,15 +101,21 @@ def current_version() -> str:
     return version
 
 
+def rows_written(connection) -> None:
+    """Renew the version for a write on `connection`: now, or at the commit of its transaction
+    (once per transaction; until the commit no other request sees the change)."""
+    if not is_watching():
+        return
+    if not connection.in_atomic_block:
+        data_changed()
+    elif not any(func is data_changed for _, func, _ in connection.run_on_commit):
+        transaction.on_commit(data_changed, using=connection.alias)
+
+
 def _watch_writes(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
-    if is_enabled() and changes_data(sql):
-        data_changed()
-        connection = context["connection"]
-        if connection.in_atomic_block and not any(
-            func is data_changed for _, func, _ in connection.run_on_commit
-        ):
-            transaction.on_commit(data_changed, using=connection.alias)
+    if changes_data(sql):
+        rows_written(context["connection"])
     return result
 
 
@@ -96,12 +123,6 @@ def _watch_writes(execute, sql, params, many, context):
 def install_write_watch(sender, connection, **kwargs) -> None:
     if _watch_writes not in connection.execute_wrappers:
         connection.execute_wrappers.append(_watch_writes)
-
-
-def page_cache_exempt(view):
-    """Never serve this view's pages from the cache (for a page that shows more than data)."""
-    view.page_cache_exempt = True
-    return view
 
 
 class PageCacheMiddleware:
@@ -129,7 +150,7 @@ class PageCacheMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not self._cacheable(request, view_func):
+        if not self._cacheable(request):
             return None
         key = self._key(request)
         values = cache.get_many([VERSION_KEY, key])
@@ -144,10 +165,8 @@ class PageCacheMiddleware:
         return None
 
     @staticmethod
-    def _cacheable(request, view_func) -> bool:
+    def _cacheable(request) -> bool:
         if not is_enabled() or request.method != "GET":
-            return False
-        if getattr(view_func, "page_cache_exempt", False):
             return False
         match = request.resolver_match
         if match is None or "admin" in match.app_names:

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Customer, CustomerStatus
+from config import page_cache
 from config.jobs import serialize_job
 
 from . import activity, reports, sales
@@ -80,6 +81,7 @@ def replace_rows(model, columns: list[str], rows: list[tuple]) -> None:
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            page_cache.rows_written(connection)  # COPY passes by Django's execute wrappers
             return
         row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), ROWS_PER_INSERT):

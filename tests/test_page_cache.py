@@ -58,6 +58,7 @@ def test_a_page_seen_again_is_served_from_the_cache(client_for, manager, custome
     assert "Content-Security-Policy" in again
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize(
     "change",
     [
@@ -81,6 +82,7 @@ def test_any_write_makes_every_cached_page_stale(client_for, manager, customer, 
     assert response.context is not None
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_write_through_a_form_is_seen_on_the_next_page(client_for, manager):
     Notification.objects.create(recipient=manager, message="合同已提交审批")
     client = client_for(manager)
@@ -94,17 +96,29 @@ def test_a_write_through_a_form_is_seen_on_the_next_page(client_for, manager):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_write_in_a_transaction_replaces_the_version_again_at_commit(east):
     customer = CustomerFactory(department=east)
+    before = page_cache.current_version()
     with transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(name="甲")
         Customer.objects.filter(pk=customer.pk).update(name="乙")
         during = page_cache.current_version()
         queued = [func for _, func, _ in connection.run_on_commit]
-    # At once (this transaction's own pages) and once more at commit: a page another request
-    # rendered from the rows before the commit is stored under a version that is gone by then.
+    # Once, at commit: a page another request rendered from the rows before the commit was
+    # stored under the version the commit replaces.
     assert queued.count(page_cache.data_changed) == 1
-    assert page_cache.current_version() != during
+    assert during == before != page_cache.current_version()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rolled_back_write_changes_nothing(east):
+    customer = CustomerFactory(department=east)
+    before = page_cache.current_version()
+    with transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(name="甲")
+        transaction.set_rollback(True)
+    assert page_cache.current_version() == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sessions_and_reads_leave_the_version_alone(customer):
     before = page_cache.current_version()
     session = SessionStore()
@@ -135,12 +149,44 @@ def test_sessions_and_reads_leave_the_version_alone(customer):
         ('DELETE FROM "dashboard_monthlysales"', True),
         ("WITH moved AS (DELETE FROM t RETURNING *) SELECT * FROM moved", True),
         ('UPDATE "accounts_customer" SET "updated_at" = %s', True),
-        ("TRUNCATE dashboard_riskignal", True),
+        ("TRUNCATE dashboard_risksignal", True),
         ('CREATE INDEX "x" ON "accounts_customer" ("name")', True),
+        ('SELECT "id" FROM "accounts_customer" WHERE "id" = %s FOR UPDATE', False),
+        ('SELECT "id" FROM "accounts_customer" FOR NO KEY UPDATE OF "accounts_customer"', False),
+        ('INSERT INTO "dashboard_heartbeat" ("name", "beat_at") VALUES (%s, %s)', False),
+        ("EXPLAIN ANALYZE UPDATE accounts_customer SET name = name", True),
+        ("SELECT 1; DELETE FROM accounts_contact", True),
+        ("SET search_path = public; UPDATE accounts_customer SET name = name", True),
+        ("SELECT * INTO accounts_copy FROM accounts_customer", True),
+        ("WITH s AS (SELECT 1) MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE", True),
+        ("SELECT 1;", False),
     ],
 )
 def test_which_statements_count_as_writes(sql, changes):
     assert page_cache.changes_data(sql) is changes
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_with_a_shared_cache_writes_count_even_where_pages_are_not_cached(
+    settings, monkeypatch, east
+):
+    """A worker or command run with PAGE_CACHE_SECONDS=0 still tells the web processes."""
+    settings.PAGE_CACHE_SECONDS = 0
+    monkeypatch.setattr(page_cache, "PROCESS_LOCAL_CACHES", frozenset())
+    before = page_cache.current_version()
+    CustomerFactory(department=east)
+    assert page_cache.current_version() != before
+
+
+def test_a_starting_web_process_serves_no_page_of_the_code_before_it(client_for, manager, customer):
+    import importlib
+
+    import config.wsgi
+
+    client = client_for(manager)
+    get(client, f"/customers/{customer.pk}/")
+    importlib.reload(config.wsgi)
+    assert get(client, f"/customers/{customer.pk}/")[0].context is not None
 
 
 def test_every_connection_watches_its_writes():
@@ -232,6 +278,7 @@ def test_what_is_never_cached(client, client_for, admin_user, manager, customer)
     assert not [key for key in cache._cache if page_cache.KEY_PREFIX in key]
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_off_without_a_shared_cache(settings, client_for, manager, customer):
     settings.PAGE_CACHE_SECONDS = 0
     client = client_for(manager)
@@ -252,6 +299,7 @@ def test_a_lost_version_starts_a_new_one(client_for, manager, customer):
     assert get(client, url)[0].context is None
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_users_roles_come_from_the_user_not_the_page(client_for, manager, customer):
     """Taking away a role is a write: the next page is rendered with the new rights."""
     client = client_for(manager)

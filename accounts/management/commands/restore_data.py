@@ -18,6 +18,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from accounts import permissions
+from config import page_cache
+
 from .backup_data import pg_env, sha256
 
 
@@ -89,4 +92,7 @@ class Command(BaseCommand):
                 members.append(member)
             # The "data" filter refuses absolute paths, links out of the folder and devices.
             tar.extractall(media_root, members=members, filter="data")
+        # The restore wrote around Django's connection: no page or role cached before it holds.
+        page_cache.data_changed()
+        permissions.roles_changed()
         self.stdout.write(f"Restored {folder} ({len(manifest['migrations'])} migrations applied)")

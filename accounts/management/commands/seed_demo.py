@@ -34,6 +34,7 @@ from accounts.models import (
 )
 from accounts.permissions import Role
 from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
+from config import page_cache
 
 BATCH = 5000
 
@@ -510,6 +511,7 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            page_cache.rows_written(connection)  # COPY passes by Django's execute wrappers
             return
         moments = [
             position
