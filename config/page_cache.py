@@ -23,6 +23,7 @@ only when there is one, or in a single process (the tests).
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
 
@@ -146,7 +147,10 @@ class PageCacheMiddleware:
                 response["Content-Type"],
                 response.content,
             )
-            cache.set(entry_key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+            # Spread over the second half of the limit: pages first seen together (after a
+            # write, at opening time) would otherwise all be rendered again in the same second.
+            seconds = settings.PAGE_CACHE_SECONDS * random.uniform(0.5, 1.0)  # noqa: S311
+            cache.set(entry_key, entry, timeout=max(1, round(seconds)))
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -4,6 +4,7 @@ and only to the session, language and day it was rendered for."""
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 import time_machine
@@ -312,3 +313,14 @@ def test_users_roles_come_from_the_user_not_the_page(client_for, manager, custom
 def test_users_get_no_other_users_page_by_address(client_for, manager, other_manager, customer):
     get(client_for(manager), f"/customers/{customer.pk}/")
     assert client_for(other_manager).get(f"/customers/{customer.pk}/").status_code in (403, 404)
+
+
+def test_entries_expire_within_the_limit_at_spread_times(
+    client_for, manager, customer, monkeypatch
+):
+    monkeypatch.setattr(page_cache.random, "uniform", lambda low, high: low)
+    client = client_for(manager)
+    started = time.time()
+    get(client, f"/customers/{customer.pk}/")
+    (expires,) = [at for key, at in cache._expire_info.items() if page_cache.KEY_PREFIX in key]
+    assert 29 <= expires - started <= 31  # half of PAGE_CACHE_SECONDS, the earliest of the spread
