@@ -20,7 +20,8 @@ under this folder):
 ``serialized_rollback=True`` brings back the role groups that the data migration created
 (the flush after a transactional test removes them). The standard users (``manager``,
 ``head``, ``finance``, …) come from tests/conftest.py; their password is
-``tests.factories.PASSWORD``. Pages open in Simplified Chinese, as for a user in China.
+``tests.factories.PASSWORD``. Pages open in Simplified Chinese, as for a user in China. The
+page cache is on, as in production.
 
 Chromium is Debian's (/usr/bin/chromium). Without it the journeys are skipped with the reason,
 except under CI (CI=true), where a missing browser fails the run.
@@ -45,6 +46,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1366, "height": 900}
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(settings):
+    """The journeys run as production does, with the page cache (config.page_cache) on: each
+    page after a form, a decision or a job must show the change, never the page from before."""
+    settings.PAGE_CACHE_SECONDS = 60
 
 
 def _require_chromium() -> None:
