@@ -159,6 +159,8 @@ class PageCacheMiddleware:
         key = self._key(request)
         values = cache.get_many([VERSION_KEY, key])
         version = values.get(VERSION_KEY) or current_version()
+        if version is None:  # the cache does not answer: render, keep nothing
+            return None
         entry = values.get(key)
         if entry and entry[0] == version and entry[1] == request.META.get("CSRF_COOKIE"):
             response = HttpResponse(entry[3], content_type=entry[2])

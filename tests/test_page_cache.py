@@ -324,3 +324,14 @@ def test_entries_expire_within_the_limit_at_spread_times(
     get(client, f"/customers/{customer.pk}/")
     (expires,) = [at for key, at in cache._expire_info.items() if page_cache.KEY_PREFIX in key]
     assert 29 <= expires - started <= 31  # half of PAGE_CACHE_SECONDS, the earliest of the spread
+
+
+def test_without_an_answering_cache_pages_are_rendered_and_not_kept(
+    client_for, manager, customer, monkeypatch
+):
+    monkeypatch.setattr(page_cache, "current_version", lambda: None)
+    cache.delete(page_cache.VERSION_KEY)
+    client = client_for(manager)
+    for _ in range(2):
+        assert get(client, f"/customers/{customer.pk}/")[0].context is not None
+    assert not [key for key in cache._cache if page_cache.KEY_PREFIX in key]
