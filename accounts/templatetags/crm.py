@@ -36,8 +36,8 @@ def query_with(context, **changes) -> str:
 
 @register.simple_tag
 def tier_badge(tier) -> str:
-    """partials/tier_badge.html written in Python, for the lists' rows: an include per row was
-    a third of a list's rendering time."""
+    """A customer's tier as a coloured badge, or a dash with "not graded yet". A tag, not an
+    included template: an include per row was a third of a list's rendering time."""
     if tier:
         return format_html('<span class="badge tier-badge tier-{0}">{0}</span>', tier)
     return format_html('<span class="text-muted" title="{}">–</span>', gettext("Not graded yet"))
