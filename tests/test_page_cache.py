@@ -335,3 +335,27 @@ def test_without_an_answering_cache_pages_are_rendered_and_not_kept(
     for _ in range(2):
         assert get(client, f"/customers/{customer.pk}/")[0].context is not None
     assert not [key for key in cache._cache if page_cache.KEY_PREFIX in key]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_page_rendered_while_the_data_changed_is_never_served(client_for, manager, customer):
+    """A write committed while a page is being rendered (another user's save) leaves that
+    page stored under the version from before the write: it is rendered again next time."""
+    from django.test.signals import template_rendered
+
+    written = []
+
+    def write_once(**kwargs):
+        if not written:
+            written.append(Customer.objects.filter(pk=customer.pk).update(name="渲染中改名"))
+
+    client = client_for(manager)
+    url = f"/customers/{customer.pk}/"
+    template_rendered.connect(write_once)
+    try:
+        get(client, url)
+    finally:
+        template_rendered.disconnect(write_once)
+    assert written == [1]
+    again = get(client, url)[0]
+    assert again.context is not None and "渲染中改名" in again.text
