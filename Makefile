@@ -10,6 +10,8 @@ BEAT_SCHEDULE ?= var/celerybeat-schedule
 DEMO_PASSWORD ?= demo-pass-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/crm
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# Both cores, and the slowest tests printed so that the suite's time stays visible.
+PYTEST_ARGS ?= -n 2 --durations=25
 
 .PHONY: install run serve migrate demo test test-sqlite test-postgres lint format messages clean \
 	prod-smoke bench bench-quick
@@ -50,13 +52,13 @@ test: install
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL with a real Redis broker, then the production smoke test. Under
 # CI a missing service fails the run; elsewhere it is skipped with a visible message.
 test-postgres: install
 	@if $(PY) -m tests.services_reachable "$(PG_URL)" "$(REDIS_TEST_URL)"; then \
-		DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(VENV)/bin/pytest && \
+		DATABASE_URL="$(PG_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(VENV)/bin/pytest $(PYTEST_ARGS) && \
 		$(MAKE) --no-print-directory prod-smoke; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI: PostgreSQL or Redis is not reachable; failing."; exit 1; \
