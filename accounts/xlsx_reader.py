@@ -229,7 +229,12 @@ def looks_like_xml(head: bytes) -> bool:
 
 
 def check_xml_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Refuse a member that is XML holding a DTD, or XML that is not well formed."""
+    """Refuse a member that is XML holding a DTD, or XML that is not well formed.
+
+    The DOCTYPE is refused by the parser wherever the prolog puts it, in any encoding libxml2
+    reads; a member that does not start like XML (an image) is left to the reader, which never
+    parses it unless the workbook points to it, and then refuses it the same way.
+    """
     from lxml import etree
 
     parser = etree.XMLParser(target=_RefuseDoctype(), **_parser_options())
@@ -244,6 +249,8 @@ def check_xml_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
                 chunk = part.read(CHUNK)
             parser.close()
     except etree.XMLSyntaxError as error:
+        if info.filename.lower().endswith(".vml"):
+            return  # Excel's legacy drawings (comment boxes) are not always well-formed XML
         raise ImportRefused(
             _("The workbook could not be read (%(reason)s). Save it again as .xlsx and retry.")
             % {"reason": type(error).__name__}
