@@ -434,3 +434,16 @@ def test_a_legitimate_utf16_part_a_well_compressed_styles_part_and_a_vml_drawing
         {"kind": "customers", "file": upload(raw_zip(list(parts.items())))},
     )
     assert response.status_code == 302, response.context["form"].errors
+
+
+@pytest.mark.parametrize(
+    "content", [doctype_after_64_kb, utf16_part_with_dtd, sheet_in_a_part_not_named_xml]
+)
+def test_the_reader_refuses_a_dtd_by_itself_when_the_inspection_is_skipped(content):
+    from accounts.xlsx_reader import ImportRefused, XlsxWorkbook
+
+    archive = zipfile.ZipFile(io.BytesIO(content()))
+    with archive, pytest.raises(ImportRefused, match="实体声明|entity declarations"):
+        workbook = XlsxWorkbook(archive)
+        for _title, path, _state in workbook.sheets:
+            list(workbook.rows(path))
