@@ -33,14 +33,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.http import Http404
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
 from . import permissions
-from .errors import BusinessRuleError
 from .models import (
     AssignmentChange,
     Contact,
@@ -59,27 +57,14 @@ from .models import (
     User,
 )
 from .validators import normalize_credit_code, validate_credit_code
+from .xlsx_reader import ImportRefused, inspect_upload
+from .xlsx_reader import XlsxWorkbook as _Workbook
 
-# --- Limits on what an upload may contain ---------------------------------------------------
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # CFB: encrypted .xlsx or legacy .xls
-ZIP_MAGIC = b"PK\x03\x04"
-MAX_ZIP_ENTRIES = 500
-MAX_UNPACKED_BYTES = 300 * 1024 * 1024
-MAX_RATIO = 100  # Apache POI's default ratio limit ...
-RATIO_MIN_BYTES = 1024 * 1024  # ... applied to parts big enough to matter (styles.xml compresses)
-MAX_SHARED_STRINGS_BYTES = 40 * 1024 * 1024
-MAX_SHARED_STRINGS = 1_000_000
-MAX_COLUMNS = 60
 HEADER_SEARCH_ROWS = 10
 
 
 def _setting(name: str, default):
     return getattr(settings, name, default)
-
-
-class ImportRefused(BusinessRuleError):
-    """The upload cannot be imported at all; nothing was written."""
 
 
 class ImportKind(models.TextChoices):
@@ -229,123 +214,6 @@ def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:
     return lookup
 
 
-# --- Hostile files --------------------------------------------------------------------------
-
-
-def inspect_upload(upload) -> None:
-    """Refuse, with a message saying why, a file that is not a safe plain .xlsx workbook."""
-    limit = _setting("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
-    size = upload.size
-    if size > limit:
-        raise ImportRefused(
-            _("The file is %(size)s; the limit is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
-        )
-    if size == 0:
-        raise ImportRefused(_("The file is empty."))
-    name = (getattr(upload, "name", "") or "").lower()
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if head.startswith(OLE_MAGIC):
-        raise ImportRefused(
-            _(
-                "This file is password-protected or in the old .xls format. Remove the "
-                "password (or use Save As → Excel Workbook .xlsx) and upload it again."
-            )
-        )
-    if name.endswith((".xlsm", ".xltm", ".xlsb")):
-        raise ImportRefused(_("Files with macros (.xlsm) are not accepted; save as .xlsx."))
-    if name.endswith(".xls"):
-        raise ImportRefused(_("The old .xls format is not accepted; save the file as .xlsx."))
-    if not head.startswith(ZIP_MAGIC):
-        raise ImportRefused(
-            _("This file is not an Excel workbook (.xlsx), whatever its name says.")
-        )
-    try:
-        archive = zipfile.ZipFile(upload)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ImportRefused(
-            _("The file is damaged or incomplete: it cannot be opened as an .xlsx workbook.")
-        ) from error
-    with archive:
-        _inspect_archive(archive)
-    upload.seek(0)
-
-
-def _inspect_archive(archive: zipfile.ZipFile) -> None:
-    infos = archive.infolist()
-    if len(infos) > MAX_ZIP_ENTRIES:
-        raise ImportRefused(
-            _("The workbook has %(count)d internal parts, more than a data sheet needs (%(max)d).")
-            % {"count": len(infos), "max": MAX_ZIP_ENTRIES}
-        )
-    names = {info.filename for info in infos}
-    if any(info.flag_bits & 0x1 for info in infos):
-        raise ImportRefused(
-            _("This file is password-protected. Remove the password and upload it again.")
-        )
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise ImportRefused(_("The workbook contains macros; save it as a plain .xlsx file."))
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise ImportRefused(
-            _("This file is not an Excel workbook (.xlsx), whatever its name says.")
-        )
-    max_unpacked = _setting("IMPORT_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES)
-    total = sum(info.file_size for info in infos)
-    if total > max_unpacked:
-        raise ImportRefused(
-            _(
-                "The workbook unpacks to %(size)s (limit %(limit)s): it looks like a zip bomb "
-                "and was not opened."
-            )
-            % {"size": filesizeformat(total), "limit": filesizeformat(max_unpacked)}
-        )
-    for info in infos:
-        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(
-            info.compress_size, 1
-        ):
-            raise ImportRefused(
-                _(
-                    "A part of the workbook expands %(ratio)d times when unpacked: it looks like "
-                    "a zip bomb and was not opened."
-                )
-                % {"ratio": info.file_size // max(info.compress_size, 1)}
-            )
-    try:
-        content_types = archive.read("[Content_Types].xml")[:200_000]
-    except (zipfile.BadZipFile, OSError, RuntimeError, zipfile.LargeZipFile) as error:
-        raise ImportRefused(_("The file is damaged or incomplete.")) from error
-    if b"macroEnabled" in content_types or b"vbaProject" in content_types:
-        raise ImportRefused(_("The workbook contains macros; save it as a plain .xlsx file."))
-    shared = next((i for i in infos if i.filename == "xl/sharedStrings.xml"), None)
-    max_shared = _setting("IMPORT_MAX_SHARED_STRINGS_BYTES", MAX_SHARED_STRINGS_BYTES)
-    if shared is not None and shared.file_size > max_shared:
-        raise ImportRefused(
-            _("The workbook's table of texts is %(size)s (limit %(limit)s); split the file.")
-            % {"size": filesizeformat(shared.file_size), "limit": filesizeformat(max_shared)}
-        )
-    for info in infos:
-        if not info.filename.endswith((".xml", ".rels")):
-            continue
-        try:
-            with archive.open(info) as part:
-                start = part.read(65536)
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:
-            raise ImportRefused(_("The file is damaged or incomplete.")) from error
-        if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-            raise ImportRefused(
-                _("The workbook contains XML entity declarations, which are not allowed.")
-            )
-        if info.filename == "xl/sharedStrings.xml":
-            match = re.search(rb'uniqueCount="(\d+)"', start)
-            if match and int(match.group(1)) > MAX_SHARED_STRINGS:
-                raise ImportRefused(
-                    _("The workbook declares %(count)s distinct texts; split the file.")
-                    % {"count": f"{int(match.group(1)):,}"}
-                )
-
-
 # --- Reading --------------------------------------------------------------------------------
 
 
@@ -358,164 +226,6 @@ class Sheet:
     headers: list[str]  # original header texts of the recognised columns
     keys: list[str]  # field key per recognised column
     rows: list[dict] = field(default_factory=list)  # {"n": row number, "v": [values]}
-
-
-SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d*)$")
-_F, _V, _IS = SHEET_NS + "f", SHEET_NS + "v", SHEET_NS + "is"
-
-
-def _xml_events(handle, tag: str):
-    """Iterate over the elements named tag, never resolving entities nor touching the network."""
-    from lxml import etree
-
-    return etree.iterparse(
-        handle,
-        events=("end",),
-        tag=SHEET_NS + tag,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-    )
-
-
-def _xml_tree(data: bytes):
-    from lxml import etree
-
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    return etree.fromstring(data, parser)
-
-
-def _text_of(element) -> str:
-    """The text of a shared or inline string: its runs, without phonetic guides (rPh)."""
-    return "".join(
-        t.text or "" for t in element.iter(SHEET_NS + "t") if t.getparent().tag != SHEET_NS + "rPh"
-    )
-
-
-class _Workbook:
-    """The parts of an .xlsx an import needs, read straight from the zip with lxml.
-
-    openpyxl's read-only cell parser runs about seven times slower (10,000 customers with
-    30,000 contacts: bench/README.md); openpyxl still provides the date-format rules.
-    """
-
-    def __init__(self, archive: zipfile.ZipFile):
-        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
-        self.archive = archive
-        names = set(archive.namelist())
-        workbook = _xml_tree(archive.read("xl/workbook.xml"))
-        properties = workbook.find(SHEET_NS + "workbookPr")
-        self.date1904 = properties is not None and properties.get("date1904") in ("1", "true")
-        targets = {}
-        if "xl/_rels/workbook.xml.rels" in names:
-            for rel in _xml_tree(archive.read("xl/_rels/workbook.xml.rels")):
-                targets[rel.get("Id")] = rel.get("Target") or ""
-        self.sheets = []
-        for sheet in workbook.iter(SHEET_NS + "sheet"):
-            target = targets.get(sheet.get(REL_ID), "")
-            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if path in names:
-                self.sheets.append((sheet.get("name") or "", path, sheet.get("state") or ""))
-        self.shared: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            with archive.open("xl/sharedStrings.xml") as handle:
-                for _event, item in _xml_events(handle, "si"):
-                    self.shared.append(_text_of(item))
-                    item.clear()
-        self.date_styles: set[int] = set()
-        if "xl/styles.xml" in names:
-            styles = _xml_tree(archive.read("xl/styles.xml"))
-            custom = {
-                int(fmt.get("numFmtId", -1)): fmt.get("formatCode", "")
-                for fmt in styles.iter(SHEET_NS + "numFmt")
-            }
-            cell_xfs = styles.find(SHEET_NS + "cellXfs")
-            for index, xf in enumerate(cell_xfs if cell_xfs is not None else []):
-                number_format = int(xf.get("numFmtId", 0))
-                code = custom.get(number_format) or BUILTIN_FORMATS.get(number_format, "")
-                if code and is_date_format(code):
-                    self.date_styles.add(index)
-
-    def rows(self, path: str):
-        """Yield (row number, {column index: JSON-safe value}) for the non-empty rows."""
-        from openpyxl.utils import column_index_from_string
-
-        columns: dict[str, int] = {}
-        number = 0
-        with self.archive.open(path) as handle:
-            for _event, row in _xml_events(handle, "row"):
-                number = int(row.get("r") or number + 1)
-                values = {}
-                position = 0
-                for cell in row.iterchildren(SHEET_NS + "c"):
-                    match = _CELL_REF.match(cell.get("r") or "")
-                    if match:
-                        letters = match.group(1)
-                        if letters not in columns:
-                            columns[letters] = column_index_from_string(letters) - 1
-                        position = columns[letters]
-                    if position < MAX_COLUMNS:
-                        value = self._value(cell)
-                        if value is not None:
-                            values[position] = value
-                    position += 1
-                row.clear()
-                while row.getprevious() is not None:
-                    del row.getparent()[0]
-                yield number, values
-
-    def _value(self, cell) -> Any:
-        kind = cell.get("t") or "n"
-        raw = inline = None
-        for child in cell:
-            tag = child.tag
-            if tag == _F:
-                # Never evaluated; kept as its text so that the row can say what it holds.
-                return {"f": "=" + (child.text or "…")}
-            if tag == _V:
-                raw = child.text
-            elif tag == _IS:
-                inline = child
-        if kind == "inlineStr":
-            return _text_of(inline) if inline is not None else None
-        if raw is None:
-            return None
-        if kind == "s":
-            try:
-                return self.shared[int(raw)]
-            except (ValueError, IndexError):
-                return None
-        if kind in ("str", "e"):
-            return raw
-        if kind == "b":
-            return raw.strip() in ("1", "true")
-        if kind == "d":
-            return {"d": raw[:10]}
-        try:
-            number = float(raw)
-        except ValueError:
-            return raw
-        if int(cell.get("s") or 0) in self.date_styles:
-            from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
-            try:
-                moment = from_excel(
-                    number, CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900
-                )
-            except (ValueError, OverflowError):
-                return raw
-            if isinstance(moment, datetime.datetime):
-                return {"d": moment.date().isoformat()}
-            if isinstance(moment, datetime.date):
-                return {"d": moment.isoformat()}
-            return str(moment)
-        return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
 def read_upload(upload, kind: str) -> list[Sheet]:

@@ -194,7 +194,7 @@ def phase_export() -> dict:
     cpu = time.process_time() - cpu_started
     import zipfile
 
-    from accounts.imports import _Workbook
+    from accounts.xlsx_reader import XlsxWorkbook as _Workbook
 
     handle = response.file_to_stream
     handle.seek(0)

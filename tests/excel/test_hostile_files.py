@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import tempfile
+import warnings
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -264,3 +268,182 @@ def test_a_file_with_bad_rows_gets_its_errors_and_writes_nothing(
 
 def test_the_corpus_has_at_least_25_files():
     assert len(FILE_LEVEL) + len(ROW_LEVEL) >= 25
+
+
+# --- Hostile zip members and XML parts -------------------------------------------------------
+
+MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+DTD = b'<!DOCTYPE worksheet [<!ENTITY e "injected">]>'
+
+
+def parts_of(content: bytes) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def raw_zip(members: list[tuple[str, bytes]]) -> bytes:
+    """A zip holding these members in this order, names as given (duplicates too)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns on a duplicate name
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+            for name, data in members:
+                target.writestr(zipfile.ZipInfo(name), data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def with_member(name: str, data: bytes = b"owned") -> Callable[[], bytes]:
+    return lambda: raw_zip([*parts_of(customers_xlsx()).items(), (name, data)])
+
+
+def without_declaration(xml: bytes) -> bytes:
+    return xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+
+
+def second_sheet_with_other_rows(name: str = "xl/worksheets/sheet1.xml") -> Callable[[], bytes]:
+    """The same sheet name twice: the second member holds another customer."""
+
+    def build() -> bytes:
+        other = parts_of(customers_xlsx([["另一家公司有限公司", valid_credit_code(502)]]))
+        return raw_zip([*parts_of(customers_xlsx()).items(), (name, other[name.lower()])])
+
+    return build
+
+
+def doctype_after_64_kb() -> bytes:
+    parts = parts_of(customers_xlsx())
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    padded = (
+        b'<?xml version="1.0" encoding="UTF-8"?><!--' + b" padding " * 9000 + b"-->"
+        + DTD + without_declaration(sheet)
+    )  # fmt: skip
+    assert padded.index(b"<!DOCTYPE") > 65536
+    return rezip(customers_xlsx(), replace={"xl/worksheets/sheet1.xml": padded})
+
+
+def utf16_part_with_dtd() -> bytes:
+    parts = parts_of(customers_xlsx())
+    text = without_declaration(parts["xl/workbook.xml"]).decode("utf-8")
+    xml = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE workbook [<!ENTITY e "x">]>' + text
+    return rezip(customers_xlsx(), replace={"xl/workbook.xml": xml.encode("utf-16")})
+
+
+def sheet_in_a_part_not_named_xml() -> bytes:
+    """The sheet moved to sheet1.bin (relationships and content types follow), with a DTD."""
+    parts = parts_of(customers_xlsx())
+    sheet = parts.pop("xl/worksheets/sheet1.xml")
+    parts["xl/worksheets/sheet1.bin"] = b'<?xml version="1.0"?>' + DTD + without_declaration(sheet)
+    for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        parts[name] = parts[name].replace(b"sheet1.xml", b"sheet1.bin")
+    return raw_zip(list(parts.items()))
+
+
+def million_shared_strings() -> bytes:
+    """1.1 million distinct texts and no count declared (hex numbers: compact, not a bomb)."""
+    items = b"".join(b"<si><t>%x</t></si>" % i for i in range(1_100_000))
+    sst = b'<?xml version="1.0"?><sst xmlns="' + MAIN_NS + b'">' + items + b"</sst>"
+    parts = parts_of(customers_xlsx())
+    parts["xl/sharedStrings.xml"] = sst
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return buffer.getvalue()
+
+
+OUTSIDE = "outside the workbook"
+ENTITIES = "entity declarations"
+# (id, content builder, expected message)
+HOSTILE_MEMBERS = [
+    ("dot-dot-path", with_member("../../x"), OUTSIDE),
+    ("dot-dot-inside-path", with_member("xl/../../x.xml"), OUTSIDE),
+    ("absolute-path", with_member("/tmp/x"), OUTSIDE),
+    ("drive-path", with_member("C:/Windows/x"), OUTSIDE),
+    ("drive-backslash-path", with_member("C:\\Windows\\x"), OUTSIDE),
+    ("backslash-dot-dot-path", with_member("..\\..\\x"), OUTSIDE),
+    ("unc-path", with_member("\\\\server\\share\\x"), OUTSIDE),
+    ("duplicate-sheet", second_sheet_with_other_rows(), "two parts named"),
+    ("duplicate-sheet-other-case", second_sheet_with_other_rows("XL/worksheets/sheet1.xml"),
+     "two parts named"),
+    ("doctype-after-64-kb", doctype_after_64_kb, ENTITIES),
+    ("utf-16-part-with-dtd", utf16_part_with_dtd, ENTITIES),
+    ("sheet-not-named-xml", sheet_in_a_part_not_named_xml, ENTITIES),
+    ("unread-part-not-named-xml",
+     with_member("customXml/item1.bin", b'<?xml version="1.0"?><!DOCTYPE r SYSTEM '
+                 b'"http://example.invalid/x.dtd"><r/>'), ENTITIES),
+    ("million-shared-strings", million_shared_strings, "more than 1,000,000 distinct texts"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def scratch_tmp(settings, tmp_path, monkeypatch):
+    """Temporary files of this test go to a folder of its own, to see that none is left."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [pytest.param(*case[1:], id=case[0]) for case in HOSTILE_MEMBERS]
+)
+def test_a_hostile_member_or_part_is_refused_and_nothing_is_unpacked(
+    client_for, manager, settings, stash_dir, scratch_tmp, tmp_path, content, message
+):
+    settings.LANGUAGE_CODE = "en"
+    data = content()
+    response = client_for(manager).post(
+        reverse("accounts:import_start"), {"kind": "customers", "file": upload(data)}
+    )
+    assert response.status_code == 200  # the form again, with the message
+    errors = " ".join(str(e) for e in response.context["form"].errors.get("file", []))
+    assert message in errors, errors
+    assert_nothing_written(stash_dir)
+    assert [p for p in tmp_path.rglob("*") if not p.is_dir()] == []
+    for base in (stash_dir, Path.cwd()):
+        assert not (base / "../../x").resolve().exists()
+
+
+def test_the_duplicate_sheet_would_have_read_other_rows():
+    """Without the check, zipfile reads the second member of the duplicated name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        archive = zipfile.ZipFile(io.BytesIO(second_sheet_with_other_rows()()))
+    first, second = (archive.read(i) for i in archive.infolist() if "sheet1" in i.filename)
+    assert first != second and archive.read("xl/worksheets/sheet1.xml") == second
+
+
+def test_a_legitimate_utf16_part_a_well_compressed_styles_part_and_a_vml_drawing_are_read(
+    client_for, manager, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    parts = parts_of(customers_xlsx())
+    workbook = without_declaration(parts["xl/workbook.xml"]).decode("utf-8")
+    parts["xl/workbook.xml"] = ('<?xml version="1.0" encoding="UTF-16"?>' + workbook).encode(
+        "utf-16"
+    )
+    styles = parts["xl/styles.xml"]
+    # 900 KB of styles that compress more than 100 times, as generated workbooks' styles do.
+    padding = b"<!--" + b" " * 900_000 + b"-->"
+    parts["xl/styles.xml"] = styles.replace(b"</styleSheet>", padding + b"</styleSheet>")
+    # Excel's legacy comment drawing, not always well-formed XML.
+    parts["xl/drawings/vmlDrawing1.vml"] = b"<xml><v:shape><br></v:shape></xml>"
+    response = client_for(manager).post(
+        reverse("accounts:import_start"),
+        {"kind": "customers", "file": upload(raw_zip(list(parts.items())))},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+
+
+@pytest.mark.parametrize(
+    "content", [doctype_after_64_kb, utf16_part_with_dtd, sheet_in_a_part_not_named_xml]
+)
+def test_the_reader_refuses_a_dtd_by_itself_when_the_inspection_is_skipped(content):
+    from accounts.xlsx_reader import ImportRefused, XlsxWorkbook
+
+    archive = zipfile.ZipFile(io.BytesIO(content()))
+    with archive, pytest.raises(ImportRefused, match="实体声明|entity declarations"):
+        workbook = XlsxWorkbook(archive)
+        for _title, path, _state in workbook.sheets:
+            list(workbook.rows(path))
