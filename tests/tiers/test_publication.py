@@ -15,7 +15,7 @@ from tests.helpers import assert_in_page, page_messages, zh
 from tiers import services, views
 from tiers.models import Grade, GradingRun, RunStatus, TierChange
 
-from .factories import SHANGHAI, key_account
+from .factories import SHANGHAI, key_account, published, reviewed
 
 # Every quarter of 2026 has ended by then; publications open their appeal windows from here.
 JAN_5 = datetime.datetime(2027, 1, 5, 9, tzinfo=SHANGHAI)
@@ -25,22 +25,6 @@ JAN_5 = datetime.datetime(2027, 1, 5, 9, tzinfo=SHANGHAI)
 def _after_2026():
     with time_machine.travel(JAN_5, tick=False):
         yield
-
-
-def reviewed(period, executive, head, tiers=None) -> GradingRun:
-    """Compute a period and send it for review; the head overrides the tiers given."""
-    run = services.grading_run_compute(period=period, computed_by=executive)
-    services.grading_run_start_review(run=run, started_by=executive)
-    for customer, tier in (tiers or {}).items():
-        grade = Grade.objects.get(run=run, customer=customer)
-        services.grade_override(grade=grade, tier=tier, reason="审核调整", overridden_by=head)
-    run.refresh_from_db()
-    return run
-
-
-def published(period, executive, head, tiers=None) -> GradingRun:
-    run = reviewed(period, executive, head, tiers)
-    return services.grading_run_publish(run=run, published_by=executive)
 
 
 @pytest.fixture
