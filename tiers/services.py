@@ -358,8 +358,8 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         if updated != 1:
             raise BusinessRuleError(_("Only a run under review can be published."))
         run.refresh_from_db()
-        # The preceding period's tiers may have changed since the computation (an appeal).
-        grade_previous_tiers_refresh(run=run)
+        # The previous tiers are current: they were refreshed when the preceding period was
+        # published and whenever an appeal of it was upheld (_refresh_later_runs).
         grades = Grade.objects.filter(run=run)
         # Tier history first, against the customers' tiers before they change.
         _insert_tier_changes(run, published_by, now)

@@ -84,6 +84,10 @@ def run_compute(request: HttpRequest) -> HttpResponse:
         return redirect("tiers:run_list")
     if run.is_editable:
         messages.success(request, _("Grading %(period)s computed.") % {"period": run.period})
+        problem = services.grading_run_publication_problem(run)
+        if problem:
+            # It can still be reviewed; say now that it will not be publishable.
+            messages.warning(request, problem)
     else:
         messages.warning(
             request, _("Grading %(period)s is already published.") % {"period": run.period}
@@ -127,6 +131,9 @@ class RunDetailView(LoginRequiredMixin, FilterView):
             query_string=_query_string(self.request),
             can_start_review=perms.can_start_review(user) and run.status == RunStatus.COMPUTED,
             can_publish=perms.can_publish(user) and run.status == RunStatus.UNDER_REVIEW,
+            publication_problem=services.grading_run_publication_problem(run)
+            if run.is_editable
+            else None,
             can_close=perms.can_publish(user) and run.status == RunStatus.PUBLISHED,
         )
         appealable = services.appeal_problem(Grade(run=run)) is None

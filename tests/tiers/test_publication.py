@@ -318,3 +318,21 @@ def test_the_confirmation_queries_do_not_grow_with_the_changes(
     with django_assert_max_num_queries(14):
         page = client.get(url)
     assert page.context["paginator"].count == 34
+
+
+def test_computing_an_older_period_warns_that_it_cannot_be_published(
+    account, client_for, executive, head
+):
+    published("2026Q3", executive, head)
+    client = client_for(executive)
+    response = client.post(reverse("tiers:run_compute"), {"period": "2026Q1"}, follow=True)
+    expected = refusal_in_page("2026Q1", "2026Q3", "2026Q4")
+    assert page_messages(response) == [
+        zh("Grading %(period)s computed.", period="2026Q1"),
+        expected,
+    ]
+    run = GradingRun.objects.get(period="2026Q1")
+    assert run.status == RunStatus.COMPUTED
+    page = client.get(run.get_absolute_url())
+    assert 'data-testid="publication-problem"' in page.content.decode()
+    assert_in_page(page, expected)
