@@ -144,7 +144,6 @@ def _latest_assessments_sql(period: scoring.Period, codes: list[str]) -> tuple[s
 @dataclass
 class CustomerRow:
     customer_id: int
-    current_tier: str
     raws: dict[str, Decimal | None]
 
 
@@ -171,8 +170,8 @@ def customer_rows(
         assessments = {row[0]: row[1:] for row in _fetch(cursor)}
     no_purchases = (0, 0, 0, 0, 0, 0, 0, 0, 0)
     no_assessments = (None,) * len(assessed)
-    rows = customers.order_by("pk").values_list("pk", "tier")
-    for customer_id, tier in rows.iterator(chunk_size=BATCH_SIZE):
+    rows = customers.order_by("pk").values_list("pk", flat=True)
+    for customer_id in rows.iterator(chunk_size=BATCH_SIZE):
         amount, profit, count, due, on_time, *quarters = aggregates.get(customer_id, no_purchases)
         raws = scoring.raws_from_aggregates(
             amount=scoring.D(amount or 0).quantize(CENT),
@@ -187,7 +186,7 @@ def customer_rows(
         for code, value in zip(assessed, values, strict=True):
             # One decimal in the database; a float's shortest repr gives it back exactly.
             raws[code] = None if value is None else scoring.D(value)
-        yield CustomerRow(customer_id, tier or "", raws)
+        yield CustomerRow(customer_id, raws)
 
 
 def _fetch(cursor):
