@@ -325,11 +325,12 @@ def grade_previous_tiers_refresh(*, run: GradingRun) -> int:
 
 
 def _refresh_later_runs(period: str) -> None:
-    """Runs still in review after this period take their previous tiers from it anew."""
-    for later in GradingRun.objects.filter(
-        period__gt=period, status__in=[RunStatus.COMPUTED, RunStatus.UNDER_REVIEW]
-    ):
-        grade_previous_tiers_refresh(run=later)
+    """The runs whose preceding published period is this one take their previous tiers from
+    it anew (the next published run, or the runs still in review after it)."""
+    for later in GradingRun.objects.filter(period__gt=period).order_by("period"):
+        preceding = computation.preceding_published_run(later.period)
+        if preceding is not None and preceding.period == period:
+            grade_previous_tiers_refresh(run=later)
 
 
 def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
@@ -542,26 +543,32 @@ def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: st
         appeal._change_reason = comment
         appeal.save(update_fields=["status"])  # a history row for the decision
         if uphold:
-            customer.refresh_from_db()
-            old_tier = customer.tier
-            TierChange.objects.create(
-                customer=customer,
-                old_tier=old_tier,
-                new_tier=appeal.requested_tier,
-                score=customer.score,
-                kind=TierChangeKind.APPEAL,
-                grade=appeal.grade,
-                changed_by=decided_by,
-                changed_at=now,
-                reason=comment or appeal.reason,
-            )
+            period = appeal.grade.run.period
             Grade.objects.filter(pk=appeal.grade_id).update(tier=appeal.requested_tier)
-            # A run under review takes its previous tiers from this grade's period.
-            _refresh_later_runs(appeal.grade.run.period)
-            customer.tier = appeal.requested_tier
-            customer._change_reason = _("Appeal upheld")
-            customer.save(update_fields=["tier", "updated_at"])
-            transaction.on_commit(lambda: _after_tiers_changed([customer.pk]))
+            # The next period's previous tiers are this grade's period's tiers.
+            _refresh_later_runs(period)
+            # A later period published since (the appeal was filed before it) holds the
+            # current tier: the upheld appeal corrects its own period's grade only.
+            superseded = GradingRun.objects.filter(
+                status__in=PUBLISHED_STATUSES, period__gt=period
+            ).exists()
+            if not superseded:
+                customer.refresh_from_db()
+                TierChange.objects.create(
+                    customer=customer,
+                    old_tier=customer.tier,
+                    new_tier=appeal.requested_tier,
+                    score=customer.score,
+                    kind=TierChangeKind.APPEAL,
+                    grade=appeal.grade,
+                    changed_by=decided_by,
+                    changed_at=now,
+                    reason=comment or appeal.reason,
+                )
+                customer.tier = appeal.requested_tier
+                customer._change_reason = _("Appeal upheld")
+                customer.save(update_fields=["tier", "updated_at"])
+                transaction.on_commit(lambda: _after_tiers_changed([customer.pk]))
             message = _("Your appeal for %(customer)s was upheld: tier %(tier)s.") % {
                 "customer": customer,
                 "tier": appeal.requested_tier,

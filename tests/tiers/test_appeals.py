@@ -10,7 +10,7 @@ from accounts.errors import BusinessRuleError
 from accounts.models import Customer
 from tests.helpers import assert_in_page, zh
 from tiers import services
-from tiers.models import Appeal, AppealStatus, Grade, RunStatus
+from tiers.models import Appeal, AppealStatus, Grade, RunStatus, TierChange
 
 from .factories import SHANGHAI, key_account, published, reviewed
 
@@ -119,3 +119,25 @@ def test_the_service_refuses_after_the_window(account, executive, head, manager)
     ):
         services.appeal_file(grade=grade, filed_by=manager, reason="理由", requested_tier="A")
     assert not Appeal.objects.filter(status=AppealStatus.PENDING).exists()
+
+
+def test_an_appeal_upheld_after_the_next_publication_corrects_its_own_period_only(
+    account, executive, head, manager
+):
+    q1 = published("2026Q1", executive, head, {account: "C"})
+    old = Grade.objects.get(run=q1, customer=account)
+    appeal = services.appeal_file(
+        grade=old, filed_by=manager, reason="新签框架合同", requested_tier="B"
+    )
+    q2 = published("2026Q2", executive, head, {account: "A"})  # closes 2026Q1
+    current = Grade.objects.get(run=q2, customer=account)
+    assert (current.previous_tier, current.movement) == ("C", "up")
+    changes = TierChange.objects.filter(customer=account).count()
+    services.appeal_decide(appeal=appeal, decided_by=head, uphold=True, comment="同意")
+    old.refresh_from_db()
+    current.refresh_from_db()
+    assert old.tier == "B"
+    # The current tier stays 2026Q2's; its grade now compares with the corrected B.
+    assert Customer.objects.get(pk=account.pk).tier == "A"
+    assert (current.tier, current.previous_tier, current.movement) == ("A", "B", "up")
+    assert TierChange.objects.filter(customer=account).count() == changes
