@@ -196,6 +196,8 @@ def can_handover(user, from_user) -> bool:
 
 
 def can_verify_documents(user, customer) -> bool:
+    """Finance or the customer's department head verifies qualification documents (the
+    admission checklist); the manager who uploads them does not."""
     return is_admin(user) or is_finance(user) or heads_department(user, customer.department_id)
 
 

@@ -131,13 +131,21 @@ def document_add(*, customer: Customer, uploaded_by: User, kind: str, **fields):
 
 
 def document_verify(*, document: QualificationDocument, verified_by: User):
+    """Record who verified a current qualification document, and when, once."""
     _require(permissions.can_verify_documents(verified_by, document.customer))
-    updated = QualificationDocument.objects.filter(pk=document.pk, verified_by__isnull=True).update(
-        verified_by=verified_by, verified_at=timezone.now()
-    )
-    if not updated:
-        raise BusinessRuleError(_("This document has already been verified."))
-    document.refresh_from_db()
+    with transaction.atomic():
+        updated = QualificationDocument.objects.filter(
+            pk=document.pk, verified_by__isnull=True, is_current=True
+        ).update(verified_by=verified_by, verified_at=timezone.now())
+        if not updated:
+            document.refresh_from_db()
+            if not document.is_current:
+                raise BusinessRuleError(_("This document has been replaced by a newer one."))
+            raise BusinessRuleError(_("This document has already been verified."))
+        document.refresh_from_db()
+        # The conditional update bypasses save(); keep the document's history complete.
+        document._change_reason = _("Document verified")
+        document.save(update_fields=["verified_at"])
     return document
 
 
@@ -150,6 +158,17 @@ def missing_documents(customer: Customer, *, on=None) -> list[str]:
         if document.is_valid_on(day)
     }
     return [kind for kind in REQUIRED_DOCUMENTS[customer.customer_type] if kind not in present]
+
+
+def unverified_documents(customer: Customer, *, on=None) -> list[QualificationDocument]:
+    """Return the checklist's current, valid documents that nobody has verified yet."""
+    day = on or timezone.localdate()
+    required = REQUIRED_DOCUMENTS[customer.customer_type]
+    return [
+        document
+        for document in customer.documents.filter(is_current=True, kind__in=required)
+        if document.is_valid_on(day) and document.verified_by_id is None
+    ]
 
 
 # --- Admission (准入审批) --------------------------------------------------------------------
@@ -199,12 +218,13 @@ def admission_decide(
     comment = comment.strip()
     if not approve and not comment:
         raise BusinessRuleError(_("Give a reason for the rejection."))
-    if approve and missing_documents(customer):
-        raise BusinessRuleError(_("The qualification checklist is no longer complete."))
     decision = AdmissionDecision.APPROVED if approve else AdmissionDecision.REJECTED
     new_status = CustomerStatus.ACTIVE if approve else CustomerStatus.PROSPECT
     now = timezone.now()
     with transaction.atomic():
+        if approve:
+            # Inside the transaction: a refusal rolls back, and nothing is written.
+            _check_checklist_verified(customer)
         claimed = AdmissionRequest.objects.filter(
             pk=admission.pk, decision=AdmissionDecision.PENDING
         ).update(decision=decision, decided_by=decided_by, decided_at=now, comment=comment)
@@ -229,6 +249,21 @@ def admission_decide(
             )
     admission.refresh_from_db()
     return admission
+
+
+def _check_checklist_verified(customer: Customer) -> None:
+    """Approval needs every required document present, valid and verified."""
+    if missing_documents(customer):
+        raise BusinessRuleError(_("The qualification checklist is no longer complete."))
+    unverified = unverified_documents(customer)
+    if unverified:
+        raise BusinessRuleError(
+            _(
+                "These qualification documents are not verified yet: %(documents)s. "
+                "Finance or the department head verifies them before the approval."
+            )
+            % {"documents": ", ".join(str(d.get_kind_display()) for d in unverified)}
+        )
 
 
 # --- Status ----------------------------------------------------------------------------------

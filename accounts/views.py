@@ -362,12 +362,16 @@ def document_verify(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
     customer = get_customer_for_user(request, pk)
     document = get_object_or_404(customer.documents, pk=document_pk)
     permissions.require(permissions.can_verify_documents(request.user, customer))
-    return _run_action(
+    response = _run_action(
         request,
         customer,
         lambda: services.document_verify(document=document, verified_by=request.user),
         _("Document verified."),
     )
+    if request.POST.get("back") == "admission":
+        # Verified from the admission page: the head goes on deciding there.
+        return redirect("accounts:admission_decide", pk=customer.pk)
+    return response
 
 
 @login_required
@@ -412,7 +416,9 @@ def admission_decide(request: HttpRequest, pk: int) -> HttpResponse:
             "customer": customer,
             "admission": admission,
             "missing_documents": services.missing_documents(customer),
+            "unverified_documents": services.unverified_documents(customer),
             "documents": customer.documents.filter(is_current=True).select_related("verified_by"),
+            "can_verify": permissions.can_verify_documents(request.user, customer),
         },
     )
 

@@ -21,7 +21,7 @@ from django.db import connection
 from accounts.models import Customer, CustomerStatus, Transaction
 
 from . import scoring
-from .models import Assessment, Grade, GradingRun, movement_between
+from .models import Assessment, Grade, GradingRun, RunStatus, movement_between
 
 BATCH_SIZE = 2000
 # Rows per INSERT: SQLite allows 32,766 parameters per statement (12 per grade).
@@ -40,6 +40,30 @@ def graded_customers(period: scoring.Period):
     """Customers graded for a period: key accounts that existed at its end."""
     return Customer.objects.filter(
         status__in=GRADED_STATUSES, created_at__lt=period_end_instant(period)
+    )
+
+
+def preceding_published_run(period: str) -> GradingRun | None:
+    """The published (or closed) run of the latest period before this one: its grades' tiers
+    are the previous tiers (上期等级) of this period's grades."""
+    return (
+        GradingRun.objects.filter(
+            status__in=[RunStatus.PUBLISHED, RunStatus.CLOSED], period__lt=str(period)
+        )
+        .order_by("-period")
+        .first()
+    )
+
+
+def preceding_tiers(period: str) -> dict[int, str]:
+    """{customer id: tier} of the preceding published period's grades ({} when none)."""
+    preceding = preceding_published_run(period)
+    if preceding is None:
+        return {}
+    return dict(
+        Grade.objects.filter(run=preceding)
+        .values_list("customer_id", "tier")
+        .iterator(chunk_size=BATCH_SIZE)
     )
 
 
@@ -120,7 +144,6 @@ def _latest_assessments_sql(period: scoring.Period, codes: list[str]) -> tuple[s
 @dataclass
 class CustomerRow:
     customer_id: int
-    current_tier: str
     raws: dict[str, Decimal | None]
 
 
@@ -147,8 +170,8 @@ def customer_rows(
         assessments = {row[0]: row[1:] for row in _fetch(cursor)}
     no_purchases = (0, 0, 0, 0, 0, 0, 0, 0, 0)
     no_assessments = (None,) * len(assessed)
-    rows = customers.order_by("pk").values_list("pk", "tier")
-    for customer_id, tier in rows.iterator(chunk_size=BATCH_SIZE):
+    rows = customers.order_by("pk").values_list("pk", flat=True)
+    for customer_id in rows.iterator(chunk_size=BATCH_SIZE):
         amount, profit, count, due, on_time, *quarters = aggregates.get(customer_id, no_purchases)
         raws = scoring.raws_from_aggregates(
             amount=scoring.D(amount or 0).quantize(CENT),
@@ -163,7 +186,7 @@ def customer_rows(
         for code, value in zip(assessed, values, strict=True):
             # One decimal in the database; a float's shortest repr gives it back exactly.
             raws[code] = None if value is None else scoring.D(value)
-        yield CustomerRow(customer_id, tier or "", raws)
+        yield CustomerRow(customer_id, raws)
 
 
 def _fetch(cursor):
@@ -207,6 +230,9 @@ def compute_grades(
     columns = ", ".join(connection.ops.quote_name(c) for c in GRADE_COLUMNS)
     batch: list[tuple] = []
     count = 0
+    # The previous tier is the preceding published period's grade, not the customer's tier
+    # now: the two differ when this period is older than the latest published one.
+    previous_tiers = preceding_tiers(run.period)
 
     def flush(cursor) -> None:
         values = ", ".join([placeholders] * len(batch))
@@ -222,6 +248,7 @@ def compute_grades(
             extra = overrides.get(row.customer_id)
             if extra:
                 tier = extra["tier"]
+            previous = previous_tiers.get(row.customer_id, "")
             batch.append(
                 (
                     run.pk,
@@ -229,8 +256,8 @@ def compute_grades(
                     result.score,
                     result.tier,
                     tier,
-                    row.current_tier,
-                    movement_between(row.current_tier, tier),
+                    previous,
+                    movement_between(previous, tier),
                     result.incomplete,
                     breakdown_field.get_db_prep_save(result.breakdown(), connection),
                     extra["override_reason"] if extra else "",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts.models import Customer
+from django.db.models import Count, F
+
+from accounts.models import Customer, Tier
 
 from . import scoring
 from .models import INDICATOR_LABELS, Assessment, Grade, IndicatorSource, RunStatus, ScoringModel
@@ -87,3 +89,47 @@ def next_tier(grade: Grade, model: ScoringModel) -> dict | None:
             for step in steps
         ],
     }
+
+
+def publication_distribution(run) -> list[dict]:
+    """Customers per tier now and after the run's publication, in three grouped queries.
+
+    Now: every customer with a tier, plus the customers the run grades for the first time
+    (as "not graded"). After: the run's customers take their grade's tier; the others keep
+    theirs. Rows: one per tier, then the not-graded row, each {tier, now, after, change}.
+    """
+    now: dict[str, int] = dict(
+        Customer.objects.exclude(tier="")
+        .values("tier")
+        .annotate(n=Count("pk"))
+        .values_list("tier", "n")
+    )
+    leaving: dict[str, int] = dict(
+        Grade.objects.filter(run=run)
+        .values("customer__tier")
+        .annotate(n=Count("pk"))
+        .values_list("customer__tier", "n")
+    )
+    arriving: dict[str, int] = dict(
+        Grade.objects.filter(run=run)
+        .values("tier")
+        .annotate(n=Count("pk"))
+        .values_list("tier", "n")
+    )
+    now[""] = leaving.get("", 0)  # graded by this run, no tier yet
+    rows = []
+    for tier in [*Tier.values, ""]:
+        before = now.get(tier, 0)
+        after = before - leaving.get(tier, 0) + arriving.get(tier, 0)
+        rows.append({"tier": tier, "now": before, "after": after, "change": after - before})
+    return rows
+
+
+def publication_changes(run):
+    """The run's grades whose tier differs from the customer's tier now, by customer name."""
+    return (
+        Grade.objects.filter(run=run)
+        .exclude(tier=F("customer__tier"))
+        .select_related("customer", "customer__department")
+        .order_by("customer__name", "customer_id")
+    )

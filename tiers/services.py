@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from .models import (
     Grade,
     GradingRun,
     IndicatorSource,
+    Movement,
     RunStatus,
     ScoringModel,
     TierChange,
@@ -257,12 +259,97 @@ def grade_override(*, grade: Grade, tier: str, reason: str, overridden_by: User)
     return grade
 
 
+PUBLISHED_STATUSES = (RunStatus.PUBLISHED, RunStatus.CLOSED)
+
+
+def latest_published_run(*, exclude: GradingRun | None = None) -> GradingRun | None:
+    """The run of the latest period that was published (still open for appeals or closed)."""
+    runs = GradingRun.objects.filter(status__in=PUBLISHED_STATUSES)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude.pk)
+    return runs.order_by("-period").first()
+
+
+def grading_run_publication_problem(run: GradingRun) -> str | None:
+    """Why this run may not be published, translated (None when it may).
+
+    Only the period right after the latest published one may be published (any period when
+    none has been published yet): publishing an older period, or skipping one, would
+    overwrite the current tiers with a past (or incomplete) picture. An older period can
+    still be computed and reviewed; a published period is corrected by overrides and appeals.
+    """
+    latest = latest_published_run(exclude=run)
+    if latest is None:
+        return None
+    expected = str(scoring.parse_period(latest.period).next())
+    if run.period == expected:
+        return None
+    return _(
+        "Grading %(period)s cannot be published: the latest published grading is "
+        "%(latest)s, so only %(expected)s can be published next. A published period is "
+        "corrected through overrides and appeals, not by publishing another run."
+    ) % {"period": run.period, "latest": latest.period, "expected": expected}
+
+
+def grade_previous_tiers_refresh(*, run: GradingRun) -> int:
+    """Set the previous tier (and movement) of a run's grades from the preceding published
+    period's grades, set-based; return how many grades were updated.
+
+    Called when the preceding period's tiers may have changed after the run was computed:
+    the preceding run was published meanwhile, or an appeal of it was upheld.
+    """
+    preceding = computation.preceding_published_run(run.period)
+    if preceding is None:
+        previous = Value("")
+    else:
+        previous = Coalesce(
+            Subquery(
+                Grade.objects.filter(run=preceding, customer=OuterRef("customer_id")).values(
+                    "tier"
+                )[:1]
+            ),
+            Value(""),
+        )
+    grades = Grade.objects.filter(run=run)
+    count = grades.update(previous_tier=previous)
+    grades.update(
+        movement=Case(
+            When(previous_tier="", then=Value(Movement.NEW)),
+            When(previous_tier=F("tier"), then=Value(Movement.SAME)),
+            # "A" < "B": A is the higher tier.
+            When(tier__lt=F("previous_tier"), then=Value(Movement.UP)),
+            default=Value(Movement.DOWN),
+        )
+    )
+    return count
+
+
+def _refresh_later_runs(period: str) -> None:
+    """The runs whose preceding published period is this one take their previous tiers from
+    it anew (the next published run, or the runs still in review after it)."""
+    for later in GradingRun.objects.filter(period__gt=period).order_by("period"):
+        preceding = computation.preceding_published_run(later.period)
+        if preceding is not None and preceding.period == period:
+            grade_previous_tiers_refresh(run=later)
+
+
 def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
     """Publish a reviewed run: customers' tiers and scores change, history grows, managers
-    are notified, and an appeal window opens."""
+    are notified, and an appeal window opens. Only the period right after the latest
+    published one may be published (grading_run_publication_problem)."""
     require(perms.can_publish(published_by))
     now = timezone.now()
     with transaction.atomic():
+        # Serialise publications: the order check and the status change see one latest run.
+        list(
+            GradingRun.objects.select_for_update()
+            .filter(Q(pk=run.pk) | Q(status=RunStatus.PUBLISHED))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        problem = grading_run_publication_problem(run)
+        if problem:
+            raise BusinessRuleError(problem)
         updated = GradingRun.objects.filter(pk=run.pk, status=RunStatus.UNDER_REVIEW).update(
             status=RunStatus.PUBLISHED,
             published_at=now,
@@ -272,6 +359,8 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         if updated != 1:
             raise BusinessRuleError(_("Only a run under review can be published."))
         run.refresh_from_db()
+        # The previous tiers are current: they were refreshed when the preceding period was
+        # published and whenever an appeal of it was upheld (_refresh_later_runs).
         grades = Grade.objects.filter(run=run)
         # Tier history first, against the customers' tiers before they change.
         _insert_tier_changes(run, published_by, now)
@@ -304,6 +393,7 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
                 dedup_key=f"tiers-published:{run.pk}",
             )
         changed_ids = list(changed.values_list("customer_id", flat=True))
+        _refresh_later_runs(run.period)
         transaction.on_commit(lambda: _after_tiers_changed(changed_ids))
     return run
 
@@ -360,8 +450,22 @@ def _after_tiers_changed(customer_ids: list[int]) -> None:
 # --- Appeals -------------------------------------------------------------------------------------
 
 
-def appeal_file(*, grade: Grade, filed_by: User, reason: str, requested_tier: str) -> Appeal:
-    """A manager appeals a published grade of their customer, once, within the window."""
+def appeal_file(
+    *,
+    grade: Grade,
+    filed_by: User,
+    reason: str,
+    requested_tier: str,
+    customer: Customer | None = None,
+) -> Appeal:
+    """A manager appeals one published grade of their customer, once, within the window.
+
+    The grade is the one named (by the page's link or form), never the customer's newest:
+    it must belong to the customer (when one is given), and its run must be published and
+    its appeal window still open.
+    """
+    if customer is not None and grade.customer_id != customer.pk:
+        raise BusinessRuleError(_("This grade is not a grade of this customer."))
     customer = grade.customer
     require(perms.can_appeal(filed_by, customer))
     reason = (reason or "").strip()
@@ -369,16 +473,11 @@ def appeal_file(*, grade: Grade, filed_by: User, reason: str, requested_tier: st
         raise BusinessRuleError(_("Give a reason for the appeal."))
     if requested_tier not in Tier.values or requested_tier == grade.tier:
         raise BusinessRuleError(_("Ask for a tier other than the one given."))
-    run = grade.run
-    if run.status != RunStatus.PUBLISHED or run.appeal_deadline is None:
-        raise BusinessRuleError(_("Only a grade of a published run can be appealed."))
-    if timezone.now() > run.appeal_deadline:
-        raise BusinessRuleError(
-            _("The appeal window closed on %(date)s.")
-            % {"date": timezone.localtime(run.appeal_deadline).strftime("%Y-%m-%d %H:%M")}
-        )
     try:
         with transaction.atomic():
+            # Read the run under its lock: a publication that closes it waits, or wins first.
+            run = GradingRun.objects.select_for_update().get(pk=grade.run_id)
+            _check_appealable(run)
             appeal = Appeal.objects.create(
                 grade=grade,
                 customer=customer,
@@ -396,6 +495,30 @@ def appeal_file(*, grade: Grade, filed_by: User, reason: str, requested_tier: st
     except IntegrityError as error:
         raise BusinessRuleError(_("This grade has already been appealed.")) from error
     return appeal
+
+
+def appeal_problem(grade: Grade) -> str | None:
+    """Why this grade cannot be appealed now, translated (None when it can)."""
+    try:
+        _check_appealable(grade.run)
+    except BusinessRuleError as error:
+        return error.message
+    return None
+
+
+def _check_appealable(run: GradingRun) -> None:
+    if run.status == RunStatus.CLOSED:
+        raise BusinessRuleError(
+            _("Grading %(period)s is closed: its grades can no longer be appealed.")
+            % {"period": run.period}
+        )
+    if run.status != RunStatus.PUBLISHED or run.appeal_deadline is None:
+        raise BusinessRuleError(_("Only a grade of a published run can be appealed."))
+    if timezone.now() > run.appeal_deadline:
+        raise BusinessRuleError(
+            _("The appeal window closed on %(date)s.")
+            % {"date": timezone.localtime(run.appeal_deadline).strftime("%Y-%m-%d %H:%M")}
+        )
 
 
 def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: str) -> Appeal:
@@ -420,24 +543,32 @@ def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: st
         appeal._change_reason = comment
         appeal.save(update_fields=["status"])  # a history row for the decision
         if uphold:
-            customer.refresh_from_db()
-            old_tier = customer.tier
-            TierChange.objects.create(
-                customer=customer,
-                old_tier=old_tier,
-                new_tier=appeal.requested_tier,
-                score=customer.score,
-                kind=TierChangeKind.APPEAL,
-                grade=appeal.grade,
-                changed_by=decided_by,
-                changed_at=now,
-                reason=comment or appeal.reason,
-            )
+            period = appeal.grade.run.period
             Grade.objects.filter(pk=appeal.grade_id).update(tier=appeal.requested_tier)
-            customer.tier = appeal.requested_tier
-            customer._change_reason = _("Appeal upheld")
-            customer.save(update_fields=["tier", "updated_at"])
-            transaction.on_commit(lambda: _after_tiers_changed([customer.pk]))
+            # The next period's previous tiers are this grade's period's tiers.
+            _refresh_later_runs(period)
+            # A later period published since (the appeal was filed before it) holds the
+            # current tier: the upheld appeal corrects its own period's grade only.
+            superseded = GradingRun.objects.filter(
+                status__in=PUBLISHED_STATUSES, period__gt=period
+            ).exists()
+            if not superseded:
+                customer.refresh_from_db()
+                TierChange.objects.create(
+                    customer=customer,
+                    old_tier=customer.tier,
+                    new_tier=appeal.requested_tier,
+                    score=customer.score,
+                    kind=TierChangeKind.APPEAL,
+                    grade=appeal.grade,
+                    changed_by=decided_by,
+                    changed_at=now,
+                    reason=comment or appeal.reason,
+                )
+                customer.tier = appeal.requested_tier
+                customer._change_reason = _("Appeal upheld")
+                customer.save(update_fields=["tier", "updated_at"])
+                transaction.on_commit(lambda: _after_tiers_changed([customer.pk]))
             message = _("Your appeal for %(customer)s was upheld: tier %(tier)s.") % {
                 "customer": customer,
                 "tier": appeal.requested_tier,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,8 +15,8 @@ from accounts.errors import BusinessRuleError
 from accounts.permissions import require
 from accounts.views import get_customer_for_user
 
+from . import computation, scoring, selectors, services
 from . import permissions as perms
-from . import scoring, selectors, services
 from .filters import AppealFilter, GradeFilter
 from .forms import AppealDecisionForm, AppealForm, AssessmentForm, OverrideForm, PeriodForm
 from .models import (
@@ -83,6 +84,10 @@ def run_compute(request: HttpRequest) -> HttpResponse:
         return redirect("tiers:run_list")
     if run.is_editable:
         messages.success(request, _("Grading %(period)s computed.") % {"period": run.period})
+        problem = services.grading_run_publication_problem(run)
+        if problem:
+            # It can still be reviewed; say now that it will not be publishable.
+            messages.warning(request, problem)
     else:
         messages.warning(
             request, _("Grading %(period)s is already published.") % {"period": run.period}
@@ -122,16 +127,19 @@ class RunDetailView(LoginRequiredMixin, FilterView):
         context.update(
             run=run,
             labels=run.scoring_model.labels,
+            preceding_run=computation.preceding_published_run(run.period),
             query_string=_query_string(self.request),
             can_start_review=perms.can_start_review(user) and run.status == RunStatus.COMPUTED,
             can_publish=perms.can_publish(user) and run.status == RunStatus.UNDER_REVIEW,
+            publication_problem=services.grading_run_publication_problem(run)
+            if run.is_editable
+            else None,
             can_close=perms.can_publish(user) and run.status == RunStatus.PUBLISHED,
         )
+        appealable = services.appeal_problem(Grade(run=run)) is None
         for grade in context["grades"]:
             grade.can_override = run.is_editable and perms.can_override(user, grade.customer)
-            grade.can_appeal = run.status == RunStatus.PUBLISHED and perms.can_appeal(
-                user, grade.customer
-            )
+            grade.can_appeal = appealable and perms.can_appeal(user, grade.customer)
         return context
 
 
@@ -158,16 +166,39 @@ def run_start_review(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+PUBLISH_CHANGES_PER_PAGE = 50
+
+
 @login_required
-@require_POST
 def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(GradingRun, pk=pk)
+    """GET: the confirmation page (the tier distribution before and after, the customers whose
+    tier changes); POST: publish."""
+    run = get_object_or_404(GradingRun.objects.select_related("scoring_model"), pk=pk)
     require(perms.can_publish(request.user))
-    return _run_action(
+    if request.method == "POST":
+        return _run_action(
+            request,
+            run,
+            lambda: services.grading_run_publish(run=run, published_by=request.user),
+            _("Published: customers' tiers are updated and their managers notified."),
+        )
+    if run.status != RunStatus.UNDER_REVIEW:
+        messages.error(request, _("Only a run under review can be published."))
+        return redirect(run)
+    changes = Paginator(selectors.publication_changes(run), PUBLISH_CHANGES_PER_PAGE)
+    return render(
         request,
-        run,
-        lambda: services.grading_run_publish(run=run, published_by=request.user),
-        _("Published: customers' tiers are updated and their managers notified."),
+        "tiers/gradingrun_publish.html",
+        {
+            "run": run,
+            "labels": run.scoring_model.labels,
+            "distribution": selectors.publication_distribution(run),
+            "problem": services.grading_run_publication_problem(run),
+            "latest": services.latest_published_run(exclude=run),
+            "page_obj": changes.get_page(request.GET.get("page")),
+            "paginator": changes,
+            "query_string": _query_string(request),
+        },
     )
 
 
@@ -231,6 +262,7 @@ def grade_appeal(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             appeal = services.appeal_file(
                 grade=grade,
+                customer=grade.customer,
                 filed_by=request.user,
                 reason=form.cleaned_data["reason"],
                 requested_tier=form.cleaned_data["requested_tier"],
@@ -240,7 +272,17 @@ def grade_appeal(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Appeal filed; the department head has been notified."))
             return redirect(appeal)
-    return render(request, "tiers/appeal_form.html", {"form": form, "grade": grade})
+    existing = Appeal.objects.filter(grade=grade).first()
+    return render(
+        request,
+        "tiers/appeal_form.html",
+        {
+            "form": form,
+            "grade": grade,
+            "existing": existing,
+            "problem": None if existing else services.appeal_problem(grade),
+        },
+    )
 
 
 # --- Appeals ---------------------------------------------------------------------------------
@@ -369,9 +411,7 @@ def customer_tab(request: HttpRequest, customer) -> tuple[dict, str]:
     context: dict = {
         "tier_grade": grade,
         "tier_changes": customer.tier_changes.select_related("changed_by", "grade__run")[:50],
-        "tier_grades": Grade.objects.filter(customer=customer)
-        .select_related("run")
-        .order_by("-run__period")[:12],
+        "tier_grades": _grades_by_period(request.user, customer),
         "can_assess": perms.can_assess(request.user, customer),
     }
     if grade is not None:
@@ -383,7 +423,27 @@ def customer_tab(request: HttpRequest, customer) -> tuple[dict, str]:
         context["tier_appeal"] = appeal
         context["can_appeal"] = (
             appeal is None
-            and grade.run.status == RunStatus.PUBLISHED
+            and services.appeal_problem(grade) is None
             and perms.can_appeal(request.user, customer)
         )
     return context, "tiers/partials/customer_tab.html"
+
+
+def _grades_by_period(user, customer) -> list[Grade]:
+    """The customer's last twelve grades, each with its own appeal link where it may be
+    appealed: the button names its grade, whichever grade is the newest."""
+    grades = list(
+        Grade.objects.filter(customer=customer)
+        .select_related("run", "appeal")
+        .order_by("-run__period")[:12]
+    )
+    may_appeal = perms.can_appeal(user, customer)
+    for grade in grades:
+        try:
+            grade.existing_appeal = grade.appeal
+        except Appeal.DoesNotExist:
+            grade.existing_appeal = None
+        grade.can_appeal = (
+            may_appeal and grade.existing_appeal is None and services.appeal_problem(grade) is None
+        )
+    return grades

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,7 +31,15 @@ def prospect(manager, head):
 
 
 @pytest.fixture
-def complete_prospect(prospect):
+def complete_prospect(prospect, finance):
+    """Every required document uploaded and verified by finance."""
+    complete_checklist(prospect, verified_by=finance, verified_at=timezone.now())
+    return prospect
+
+
+@pytest.fixture
+def unverified_prospect(prospect):
+    """Every required document uploaded, none verified yet."""
     complete_checklist(prospect)
     return prospect
 
@@ -261,3 +270,146 @@ def test_the_decision_shows_on_the_managers_tab(client_for, pending, complete_pr
     response = client_for(head).get(complete_prospect.get_absolute_url(), {"tab": "managers"})
     assert list(response.context["admission_requests"]) == [pending]
     assert "补件" in response.content.decode()
+
+
+# --- verification before approval -------------------------------------------------------------
+
+
+def _kind_label(kind) -> str:
+    with translation.override("zh-hans"):
+        return str(kind.label)
+
+
+def test_approval_is_refused_while_one_required_document_is_unverified(
+    client_for, unverified_prospect, manager, head, finance
+):
+    customer = unverified_prospect
+    pending = services.admission_submit(customer=customer, submitted_by=manager)
+    # Three of the enterprise's four documents verified; the authorisation letter is not.
+    customer.documents.exclude(kind=DocumentKind.AUTHORISATION_LETTER).update(
+        verified_by=finance, verified_at=timezone.now()
+    )
+    history_rows = customer.history.count()
+    response = client_for(head).post(decide_url(customer), {"decision": "approve"})
+    with translation.override("zh-hans"):
+        expected = gettext(
+            "These qualification documents are not verified yet: %(documents)s. "
+            "Finance or the department head verifies them before the approval."
+        ) % {"documents": _kind_label(DocumentKind.AUTHORISATION_LETTER)}
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [expected]
+    assert_in_page(response, expected)
+    pending.refresh_from_db()
+    customer.refresh_from_db()
+    assert (pending.decision, pending.decided_by, pending.decided_at) == (
+        AdmissionDecision.PENDING,
+        None,
+        None,
+    )
+    assert customer.status == CustomerStatus.PENDING_ADMISSION
+    assert customer.history.count() == history_rows
+    assert not Notification.objects.filter(recipient=manager).exists()
+
+
+def test_the_refusal_names_every_unverified_document(unverified_prospect, manager, head):
+    pending = services.admission_submit(customer=unverified_prospect, submitted_by=manager)
+    with pytest.raises(BusinessRuleError) as error, translation.override("zh-hans"):
+        services.admission_decide(admission=pending, decided_by=head, approve=True)
+    with translation.override("zh-hans"):
+        for kind in (
+            DocumentKind.BUSINESS_LICENCE,
+            DocumentKind.BANK_PERMIT,
+            DocumentKind.LEGAL_REP_ID,
+            DocumentKind.AUTHORISATION_LETTER,
+        ):
+            assert _kind_label(kind) in error.value.message
+
+
+def test_approval_succeeds_once_the_last_document_is_verified_on_the_admission_page(
+    client_for, unverified_prospect, manager, head, finance
+):
+    customer = unverified_prospect
+    pending = services.admission_submit(customer=customer, submitted_by=manager)
+    letter = customer.documents.get(kind=DocumentKind.AUTHORISATION_LETTER)
+    customer.documents.exclude(pk=letter.pk).update(verified_by=finance, verified_at=timezone.now())
+    client = client_for(head)
+    page = client.get(decide_url(customer))
+    body = page.content.decode()
+    assert f'data-testid="verify-{letter.pk}"' in body
+    assert body.count('data-testid="unverified"') == 1
+    assert body.count('data-testid="verified"') == 3
+    response = client.post(
+        reverse("accounts:document_verify", args=[customer.pk, letter.pk]), {"back": "admission"}
+    )
+    assert response.status_code == 302
+    assert response.url == decide_url(customer)
+    letter.refresh_from_db()
+    assert letter.verified_by == head
+    assert letter.verified_at is not None
+    response = client.post(decide_url(customer), {"decision": "approve"})
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    customer.refresh_from_db()
+    assert pending.decision == AdmissionDecision.APPROVED
+    assert customer.status == CustomerStatus.ACTIVE
+
+
+def test_finance_verifies_a_document_and_who_and_when_are_recorded(
+    client_for, unverified_prospect, finance
+):
+    document = unverified_prospect.documents.get(kind=DocumentKind.BANK_PERMIT)
+    moment = datetime.datetime(2026, 5, 6, 10, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
+        response = client_for(finance).post(
+            reverse("accounts:document_verify", args=[unverified_prospect.pk, document.pk])
+        )
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert (document.verified_by, document.verified_at) == (finance, moment)
+
+
+def test_an_account_manager_may_not_verify_a_document(client_for, unverified_prospect, manager):
+    document = unverified_prospect.documents.get(kind=DocumentKind.BANK_PERMIT)
+    response = client_for(manager).post(
+        reverse("accounts:document_verify", args=[unverified_prospect.pk, document.pk])
+    )
+    assert response.status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.document_verify(document=document, verified_by=manager)
+    document.refresh_from_db()
+    assert (document.verified_by, document.verified_at) == (None, None)
+
+
+def test_the_manager_sees_no_verify_button_on_the_documents_tab(
+    client_for, unverified_prospect, manager, finance
+):
+    manager_page = client_for(manager).get(
+        unverified_prospect.get_absolute_url(), {"tab": "documents"}
+    )
+    finance_page = client_for(finance).get(
+        unverified_prospect.get_absolute_url(), {"tab": "documents"}
+    )
+    verify = "/verify/"
+    assert verify not in manager_page.content.decode()
+    assert finance_page.content.decode().count(verify) == 4
+
+
+def test_rejection_stays_possible_with_unverified_documents(unverified_prospect, manager, head):
+    pending = services.admission_submit(customer=unverified_prospect, submitted_by=manager)
+    services.admission_decide(admission=pending, decided_by=head, approve=False, comment="补件")
+    unverified_prospect.refresh_from_db()
+    assert unverified_prospect.status == CustomerStatus.PROSPECT
+
+
+def test_a_replaced_document_is_unverified_again(complete_prospect, manager, head):
+    pending = services.admission_submit(customer=complete_prospect, submitted_by=manager)
+    services.document_add(
+        customer=complete_prospect,
+        uploaded_by=manager,
+        kind=DocumentKind.BANK_PERMIT,
+        file=QualificationDocumentFactory.build(kind=DocumentKind.BANK_PERMIT).file,
+    )
+    with pytest.raises(BusinessRuleError):
+        services.admission_decide(admission=pending, decided_by=head, approve=True)
+    pending.refresh_from_db()
+    assert pending.decision == AdmissionDecision.PENDING

@@ -1,4 +1,5 @@
-"""A whole grading cycle in a real browser: regrade → override → publish → appeal → upheld."""
+"""A whole grading cycle in a real browser: regrade → override → confirm and publish → appeal →
+upheld."""
 
 import pytest
 
@@ -59,9 +60,18 @@ def test_a_full_grading_cycle(browser, live_server, executive, head, manager, ea
     hd.click("main button[type=submit]")
     assert "Overridden from C" in hd.inner_text(f"[data-testid=grade-{customer.pk}]")
 
-    # The executive publishes.
+    # The executive publishes, through the confirmation: both customers are graded for the
+    # first time, the worked example at B.
     gm.goto(run_url)
     gm.click("[data-testid=publish]")
+    gm.wait_for_selector("[data-testid=distribution]")
+    assert gm.inner_text("[data-testid=distribution-none] [data-testid=now]") == "2"
+    assert gm.inner_text("[data-testid=distribution-none] [data-testid=after]") == "0"
+    assert gm.inner_text("[data-testid=distribution-B] [data-testid=after]") == "1"
+    assert "2 customers change tier" in gm.inner_text("[data-testid=change-count]")
+    assert gm.locator(f"[data-testid=change-{customer.pk}]").count() == 1
+    screenshot(gm, "tiers-publish-confirmation")
+    gm.click("[data-testid=confirm-publish]")
     assert "Published" in gm.inner_text("[data-testid=run-status]")
     screenshot(gm, "tiers-run-published")
 
@@ -69,7 +79,8 @@ def test_a_full_grading_cycle(browser, live_server, executive, head, manager, ea
     am.goto(f"{url}/customers/{customer.pk}/?tab=tier")
     assert am.inner_text("[data-testid=current-tier]").strip().startswith("B")
     assert "Grading published 2026Q3" in am.inner_text("[data-testid=tier-history]")
-    am.click("text=Appeal this grade")
+    am.click("[data-testid=appeal-grade]")
+    assert "2026Q3" in am.inner_text("h1")
     am.select_option("select[name=requested_tier]", "A")
     am.fill("textarea[name=reason]", "Signed a three-year contract in September")
     am.click("main button[type=submit]")

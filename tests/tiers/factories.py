@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from accounts.models import CustomerStatus
 from tests.factories import CustomerFactory, TransactionFactory
-from tiers.models import Assessment
+from tiers import services
+from tiers.models import Assessment, Grade, GradingRun
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ASSESSED = [
@@ -77,3 +78,19 @@ def big_profit_customer(profit=Decimal("1188000"), **fields):
         paid_date=datetime.date(2026, 3, 1),
     )
     return customer
+
+
+def reviewed(period, executive, head, tiers=None) -> GradingRun:
+    """Compute a period and send it for review; the head overrides the tiers given."""
+    run = services.grading_run_compute(period=period, computed_by=executive)
+    services.grading_run_start_review(run=run, started_by=executive)
+    for customer, tier in (tiers or {}).items():
+        grade = Grade.objects.get(run=run, customer=customer)
+        services.grade_override(grade=grade, tier=tier, reason="审核调整", overridden_by=head)
+    run.refresh_from_db()
+    return run
+
+
+def published(period, executive, head, tiers=None) -> GradingRun:
+    run = reviewed(period, executive, head, tiers)
+    return services.grading_run_publish(run=run, published_by=executive)
