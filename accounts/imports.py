@@ -1569,7 +1569,15 @@ def _write(user: User, rows: dict[str, list[Row]]) -> CommitResult:
     services.contacts_bulk_write(created=created, changes=changes, by=user, reason=reason)
     count("contacts", rows.get("contacts", []))
     created, changes = split("transactions")
-    services.transactions_bulk_write(created=created, changes=changes, by=user, reason=reason)
+    try:
+        services.transactions_bulk_write(created=created, changes=changes, by=user, reason=reason)
+    except BusinessRuleError as error:
+        record = getattr(error, "record", None)
+        row = next((r for r in rows["transactions"] if r.instance is record), None)
+        raise ImportRefused(
+            _("Row %(row)d: %(message)s Nothing was imported.")
+            % {"row": row.number if row else 0, "message": error.message}
+        ) from error
     count("transactions", rows.get("transactions", []))
     return result
 

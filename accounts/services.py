@@ -838,10 +838,23 @@ def transactions_bulk_write(
     by: User,
     reason: str,
 ) -> None:
-    """Create and update validated transactions in bulk."""
+    """Create and update validated transactions in bulk.
+
+    Each new one first passes the credit terms as on the transaction form (transaction_check),
+    and is written before the next is checked: the next one's limit counts it.
+    A refusal carries the record it refused (error.record).
+    """
+    from contracts.services import transaction_check  # receivables: credit terms, plan facts
+
+    now = timezone.now()
     for record in created:
         record.created_by = by
-    _bulk_create_with_history(Transaction, created, by, reason, timezone.now())
+        try:
+            transaction_check(record=record)
+        except BusinessRuleError as error:
+            error.record = record
+            raise
+        _bulk_create_with_history(Transaction, [record], by, reason, now)
     _bulk_update_with_history(Transaction, changes, by, reason)
 
 

@@ -342,3 +342,24 @@ def test_transactions_of_a_customer_outside_scope_name_only_what_the_file_says(
     page = client.get(reverse("accounts:import_preview", args=[token])).content.decode()
     assert "呼和浩特" not in page
     assert not Transaction.objects.exists() and not Contact.objects.exists()
+
+
+def test_imported_transactions_keep_to_the_credit_limit_as_the_form_does(manager):
+    CustomerFactory(
+        credit_code=CODE1, department=manager.department, primary_manager=manager,
+        credit_terms="credit", credit_limit=Decimal("1000"), status=CustomerStatus.ACTIVE,
+    )  # fmt: skip
+    content = xlsx_bytes(
+        ("ERP", [
+            ["Customer credit code", "Date", "Amount", "Reference"],
+            [CODE1, "2026-01-05", 800, "SO-1"],
+            [CODE1, "2026-01-06", 800, "SO-2"],  # together over the limit
+        ])
+    )  # fmt: skip
+    with translation.override("en"):
+        token = imports.import_preview(user=manager, kind="transactions", upload=upload(content))
+        with pytest.raises(imports.ImportRefused) as refused:
+            imports.import_commit(user=manager, token=token)
+    assert str(refused.value).startswith("Row 3: ")
+    assert "Nothing was imported." in str(refused.value)
+    assert not Transaction.objects.exists()
