@@ -794,13 +794,7 @@ class Validator:
     # Scope ----------------------------------------------------------------------------------
 
     def may_edit(self, customer: Customer) -> bool:
-        if customer.status == CustomerStatus.TERMINATED:
-            return False
-        return (
-            self.is_admin
-            or self.user.pk in (customer.primary_manager_id, customer.assistant_manager_id)
-            or (permissions.is_department_head(self.user) and customer.department_id in self.headed)
-        )
+        return permissions.can_edit_customer(self.user, customer)  # the customer page's rule
 
     # Shared helpers -------------------------------------------------------------------------
 
