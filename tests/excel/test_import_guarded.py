@@ -194,6 +194,8 @@ def test_the_import_page_says_why_and_offers_no_partial_import(
     token = token_of(preview(client, one_column_file("credit_limit", 50_000_000)))
     page = client.get(reverse("accounts:import_preview", args=[token])).content.decode()
     assert MESSAGES["credit_limit"] in page
+    assert 'data-testid="guarded"' in page
+    assert 'data-testid="commit-valid"' not in page  # no partial import is offered
     response = commit(client, token, skip_invalid="1")
     assert response.status_code == 302
     messages = [str(m) for m in response.wsgi_request._messages]
