@@ -202,6 +202,31 @@ SHEET_TITLES = {
 }
 
 
+GUARDED_MESSAGES = {
+    "status": lambda: _(
+        "an import does not set a status: new customers are prospects and go through "
+        "admission; leave this column empty"
+    ),
+    "tier": lambda: _("the tier is set only by a published grading run; leave this column empty"),
+    "score": lambda: _("the score is set only by a published grading run; leave this column empty"),
+    "credit_terms": lambda: _(
+        "credit terms change only through a credit request; leave this column empty"
+    ),
+    "credit_limit": lambda: _(
+        "the credit limit changes only through a credit request; leave this column empty"
+    ),
+    "department": lambda: _(
+        "an import does not move a customer to another department; leave this cell empty"
+    ),
+    "primary_manager": lambda: _(
+        "an import does not change an existing customer's managers; use the assignment page"
+    ),
+    "assistant_manager": lambda: _(
+        "an import does not change an existing customer's managers; use the assignment page"
+    ),
+}
+
+
 def _normalise_header(text: Any) -> str:
     text = str(text or "").strip().lower()
     return re.sub(r"[\s*＊:：()（）_\-]", "", text)
@@ -236,31 +261,6 @@ def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:
         for text in _in_every_language(label):
             lookup[text.strip().lower()] = value
     return lookup
-
-
-GUARDED_MESSAGES = {
-    "status": lambda: _(
-        "an import does not set a status: new customers are prospects and go through "
-        "admission; leave this column empty"
-    ),
-    "tier": lambda: _("the tier is set only by a published grading run; leave this column empty"),
-    "score": lambda: _("the score is set only by a published grading run; leave this column empty"),
-    "credit_terms": lambda: _(
-        "credit terms change only through a credit request; leave this column empty"
-    ),
-    "credit_limit": lambda: _(
-        "the credit limit changes only through a credit request; leave this column empty"
-    ),
-    "department": lambda: _(
-        "an import does not move a customer to another department; leave this cell empty"
-    ),
-    "primary_manager": lambda: _(
-        "an import does not change an existing customer's managers; use the assignment page"
-    ),
-    "assistant_manager": lambda: _(
-        "an import does not change an existing customer's managers; use the assignment page"
-    ),
-}
 
 
 # --- Hostile files --------------------------------------------------------------------------
