@@ -365,3 +365,39 @@ def test_imported_transactions_keep_to_the_credit_limit_as_the_form_does(manager
     assert str(refused.value).startswith("Row 3: ")
     assert "Nothing was imported." in str(refused.value)
     assert not Transaction.objects.exists()
+
+
+def test_transaction_rows_follow_the_transaction_forms_rules(manager):
+    CustomerFactory(credit_code=CODE1, department=manager.department, primary_manager=manager)
+    content = xlsx_bytes(
+        ("ERP", [
+            ["Customer credit code", "Date", "Amount", "Profit", "Payment due date"],
+            [CODE1, "2026-01-05", 100, 150, "2026-01-01"],
+        ])
+    )  # fmt: skip
+    with translation.override("en"):
+        token = imports.import_preview(user=manager, kind="transactions", upload=upload(content))
+        rows = imports.stash_load(user=manager, token=token)["summary"]["sheets"]
+    messages = {message for _column, message in rows["transactions"]["rows"][0]["errors"]}
+    assert messages == {
+        "The profit cannot exceed the amount.",
+        "The due date cannot be before the transaction date.",
+    }
+
+
+def test_a_contact_row_for_a_customer_outside_scope_names_only_what_the_file_says(
+    client_for, manager, other_manager, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    CustomerFactory(
+        name="呼和浩特草原乳业有限公司", credit_code=CODE1, department=other_manager.department
+    )
+    content = xlsx_bytes(
+        ("Customers", [["Name", "Credit code"], ["我的新客户", CODE2]]),
+        ("Contacts", [["Customer credit code", "Contact name"], [CODE1, "王伟"]]),
+    )
+    client = client_for(manager)
+    token = token_of(preview(client, content))
+    page = client.get(reverse("accounts:import_preview", args=[token])).content.decode()
+    assert "unknown customer" in page
+    assert "呼和浩特" not in page
