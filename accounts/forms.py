@@ -111,18 +111,35 @@ class CustomerForm(forms.ModelForm):
             del self.fields["assistant_manager"]
             del self.fields["department"]
 
+    def _check_managers(self, cleaned) -> None:
+        """The managers a new customer may have: the assignment page's rule."""
+        from .errors import BusinessRuleError
+        from .services import check_assignee
+
+        primary = cleaned.get("primary_manager")
+        assistant = cleaned.get("assistant_manager")
+        for name, user, other in (
+            ("primary_manager", primary, None),
+            ("assistant_manager", assistant, primary),
+        ):
+            try:
+                check_assignee(
+                    department_id=cleaned["department"].pk,
+                    role=ManagerRole(name),
+                    user=user,
+                    actor=self.user,
+                    other_user_id=other.pk if other else None,
+                )
+            except BusinessRuleError as error:
+                self.add_error(name, str(error))
+
     def clean_credit_code(self) -> str:
         return normalize_credit_code(self.cleaned_data.get("credit_code", ""))
 
     def clean(self):
         cleaned = super().clean()
-        primary = cleaned.get("primary_manager")
-        assistant = cleaned.get("assistant_manager")
-        if primary and assistant and primary == assistant:
-            self.add_error(
-                "assistant_manager",
-                _("The primary and assistant manager must be two different people."),
-            )
+        if not self.instance.pk and cleaned.get("department"):
+            self._check_managers(cleaned)
         name_changed = not self.instance.pk or "name" in self.changed_data
         code_changed = not self.instance.pk or "credit_code" in self.changed_data
         if cleaned.get("name") and not self.errors and (name_changed or code_changed):
@@ -168,17 +185,17 @@ class TransactionForm(forms.ModelForm):
         widgets = {"date": DATE_INPUT, "due_date": DATE_INPUT, "paid_date": DATE_INPUT}
 
     def clean(self):
+        from .services import transaction_field_errors
+
         cleaned = super().clean()
-        day, due, paid = cleaned.get("date"), cleaned.get("due_date"), cleaned.get("paid_date")
-        if day and due and due < day:
-            self.add_error("due_date", _("The due date cannot be before the transaction date."))
-        if day and paid and paid < day:
-            self.add_error(
-                "paid_date", _("The payment date cannot be before the transaction date.")
-            )
-        amount, profit = cleaned.get("amount"), cleaned.get("profit")
-        if amount is not None and profit is not None and profit > amount:
-            self.add_error("profit", _("The profit cannot exceed the amount."))
+        for name, message in transaction_field_errors(
+            date=cleaned.get("date"),
+            amount=cleaned.get("amount"),
+            profit=cleaned.get("profit"),
+            due_date=cleaned.get("due_date"),
+            paid_date=cleaned.get("paid_date"),
+        ):
+            self.add_error(name, message)
         return cleaned
 
 

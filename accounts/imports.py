@@ -31,16 +31,15 @@ from zlib import error as zlib_error
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_update_with_history
+from django.utils.translation import gettext_lazy, ngettext
 
-from . import permissions
+from . import permissions, services
+from .errors import BusinessRuleError
 from .models import (
-    AssignmentChange,
     Contact,
     CreditTerms,
     Customer,
@@ -52,10 +51,12 @@ from .models import (
     Industry,
     ManagerRole,
     SourceChannel,
+    Tier,
     Transaction,
     TransferKind,
     User,
 )
+from .selectors import duplicate_outside_scope
 from .validators import normalize_credit_code, validate_credit_code
 from .xlsx_reader import ImportRefused, inspect_upload
 from .xlsx_reader import XlsxWorkbook as _Workbook
@@ -98,6 +99,12 @@ class Field:
     required: bool = False
     choices: type[models.TextChoices] | None = None
     width: int = 14
+    # Fields an import may not write: ALWAYS (each has its own service: status, tier and
+    # score, credit), or ON_EXISTING (set on a new customer, changed only by assignment).
+    guarded: str = ""
+
+
+ALWAYS, ON_EXISTING = "always", "existing"
 
 
 CUSTOMER_FIELDS = [
@@ -116,17 +123,20 @@ CUSTOMER_FIELDS = [
     Field("source_channel", gettext_lazy("Source channel"), CHOICE, choices=SourceChannel,
           aliases=("来源渠道", "客户来源", "来源", "source")),
     Field("status", gettext_lazy("Status"), CHOICE, choices=CustomerStatus,
-          aliases=("状态", "客户状态")),
-    Field("department", gettext_lazy("Department"), DEPARTMENT, aliases=("部门", "所属部门")),
+          aliases=("状态", "客户状态"), guarded=ALWAYS),
+    Field("department", gettext_lazy("Department"), DEPARTMENT, aliases=("部门", "所属部门"),
+          guarded=ON_EXISTING),
     Field("primary_manager", gettext_lazy("Primary manager"), USER,
-          aliases=("客户经理", "主客户经理", "主办客户经理", "manager")),
+          aliases=("客户经理", "主客户经理", "主办客户经理", "manager"), guarded=ON_EXISTING),
     Field("assistant_manager", gettext_lazy("Assistant manager"), USER,
-          aliases=("辅助客户经理", "协办客户经理", "副客户经理")),
-    Field("tier", gettext_lazy("Tier"), IGNORED, aliases=("等级", "客户等级")),
-    Field("score", gettext_lazy("Score"), IGNORED, aliases=("得分", "评分")),
+          aliases=("辅助客户经理", "协办客户经理", "副客户经理"), guarded=ON_EXISTING),
+    Field("tier", gettext_lazy("Tier"), CHOICE, choices=Tier, aliases=("等级", "客户等级"),
+          guarded=ALWAYS),
+    Field("score", gettext_lazy("Score"), MONEY, aliases=("得分", "评分"), guarded=ALWAYS),
     Field("credit_terms", gettext_lazy("Credit terms"), CHOICE, choices=CreditTerms,
-          aliases=("信用条件", "结算方式", "付款方式")),
-    Field("credit_limit", gettext_lazy("Credit limit"), MONEY, aliases=("信用额度", "授信额度")),
+          aliases=("信用条件", "结算方式", "付款方式"), guarded=ALWAYS),
+    Field("credit_limit", gettext_lazy("Credit limit"), MONEY, aliases=("信用额度", "授信额度"),
+          guarded=ALWAYS),
     Field("notes", gettext_lazy("Notes"), width=30, aliases=("备注",)),
 ]  # fmt: skip
 
@@ -175,6 +185,31 @@ SHEET_TITLES = {
     "customers": gettext_lazy("Customers"),
     "contacts": gettext_lazy("Contacts"),
     "transactions": gettext_lazy("Transactions"),
+}
+
+
+GUARDED_MESSAGES = {
+    "status": lambda: _(
+        "an import does not set a status: new customers are prospects and go through "
+        "admission; leave this column empty"
+    ),
+    "tier": lambda: _("the tier is set only by a published grading run; leave this column empty"),
+    "score": lambda: _("the score is set only by a published grading run; leave this column empty"),
+    "credit_terms": lambda: _(
+        "credit terms change only through a credit request; leave this column empty"
+    ),
+    "credit_limit": lambda: _(
+        "the credit limit changes only through a credit request; leave this column empty"
+    ),
+    "department": lambda: _(
+        "an import does not move a customer to another department; leave this cell empty"
+    ),
+    "primary_manager": lambda: _(
+        "an import does not change an existing customer's managers; use the assignment page"
+    ),
+    "assistant_manager": lambda: _(
+        "an import does not change an existing customer's managers; use the assignment page"
+    ),
 }
 
 
@@ -418,9 +453,15 @@ class Row:
     instance: Any = None
     changed_fields: list[str] = field(default_factory=list)
     label: str = ""
+    guarded: bool = False  # it tries to write a field an import may not write
 
     def error(self, column: str, message: str) -> None:
         self.errors.append((column, message))
+
+    def refuse(self, column: str, message: str) -> None:
+        """An error that keeps the whole file from being imported, not just this row."""
+        self.guarded = True
+        self.error(column, message)
 
     @property
     def ok(self) -> bool:
@@ -445,15 +486,15 @@ class Validator:
         for department in Department.objects.all():
             self.departments[department.name.strip().lower()] = department
             self.departments[department.code.lower()] = department
+        self.departments_by_id = {d.pk: d for d in self.departments.values()}
         self.staff: dict[str, User] = {}
-        self.staff_roles: dict[int, set[str]] = defaultdict(set)
-        roles = (permissions.Role.ACCOUNT_MANAGER, permissions.Role.DEPARTMENT_HEAD)
-        for user_id, group in User.groups.through.objects.filter(group__name__in=roles).values_list(
-            "user_id", "group__name"
-        ):
-            self.staff_roles[user_id].add(group)
+        roles: dict[int, set[str]] = defaultdict(set)
+        for user_id, group in User.groups.through.objects.values_list("user_id", "group__name"):
+            roles[user_id].add(group)
         full_names: dict[str, list[User]] = defaultdict(list)
         for person in User.objects.filter(is_active=True):
+            # The rule functions ask permissions for a person's roles: one query for all.
+            person._role_names = frozenset(roles.get(person.pk, ()))
             self.staff[person.username.lower()] = person
             if person.get_full_name():
                 full_names[person.get_full_name().lower()].append(person)
@@ -464,13 +505,7 @@ class Validator:
     # Scope ----------------------------------------------------------------------------------
 
     def may_edit(self, customer: Customer) -> bool:
-        if customer.status == CustomerStatus.TERMINATED:
-            return False
-        return (
-            self.is_admin
-            or self.user.pk in (customer.primary_manager_id, customer.assistant_manager_id)
-            or (permissions.is_department_head(self.user) and customer.department_id in self.headed)
-        )
+        return permissions.can_edit_customer(self.user, customer)  # the customer page's rule
 
     # Shared helpers -------------------------------------------------------------------------
 
@@ -601,6 +636,10 @@ class Validator:
             }
         existing = same_name[0]
         if code and existing.credit_code and existing.credit_code != code:
+            if not self._visible(existing):
+                return None, duplicate_outside_scope(
+                    self.departments_by_id.get(existing.department_id)
+                )
             return None, _(
                 "duplicate of an existing customer: “%(name)s” already exists with credit code "
                 "%(code)s"
@@ -659,6 +698,7 @@ class Validator:
     def _customer_new(self, row: Row, sheet: Sheet) -> None:
         data, user = row.data, self.user
         header = lambda key: self._header(sheet, key)  # noqa: E731
+        self._refuse_guarded(row, sheet, None)
         department = data.get("department")
         if department is None:
             if user.department_id and not self.is_admin:
@@ -687,24 +727,21 @@ class Validator:
                     % {"department": department.name},
                 )
                 return
-        for key, person in (("primary_manager", primary), ("assistant_manager", assistant)):
-            if person is None:
-                continue
-            if not self.staff_roles.get(person.pk):
-                row.error(
-                    header(key), _("%(user)s is not an account manager") % {"user": person.username}
+        # The assignment page's rule (customer_assign_manager, the customer form).
+        for key, person, other in (
+            ("primary_manager", primary, None),
+            ("assistant_manager", assistant, primary),
+        ):
+            try:
+                services.check_assignee(
+                    department_id=department.pk,
+                    role=ManagerRole(key),
+                    user=person,
+                    actor=user,
+                    other_user_id=other.pk if other is not None else None,
                 )
-            elif person.department_id != department.pk and not self.is_admin:
-                row.error(
-                    header(key),
-                    _("%(user)s belongs to another department") % {"user": person.username},
-                )
-        if primary is not None and primary == assistant:
-            row.error(
-                header("assistant_manager"),
-                _("the primary and assistant manager must be two different people"),
-            )
-        status = data.get("status") or CustomerStatus.PROSPECT
+            except BusinessRuleError as error:
+                row.error(header(key), error.message)
         customer = Customer(
             name=data["name"],
             short_name=data.get("short_name") or "",
@@ -715,19 +752,34 @@ class Validator:
             city=data.get("city") or "",
             address=data.get("address") or "",
             source_channel=data.get("source_channel") or SourceChannel.OTHER,
-            status=status,
+            status=CustomerStatus.PROSPECT,  # admitted only through admission
             department=department,
             primary_manager=primary,
             assistant_manager=assistant,
-            credit_terms=data.get("credit_terms") or CreditTerms.PREPAID,
-            credit_limit=data.get("credit_limit") or Decimal("0"),
             notes=data.get("notes") or "",
             created_by=user,
         )
-        if customer.credit_limit < 0:
-            row.error(header("credit_limit"), _("the credit limit is negative"))
         self._model_errors(row, sheet, customer, set(sheet.keys) - {"credit_code"})
         row.action, row.instance = "create", customer
+
+    def _refuse_guarded(self, row: Row, sheet: Sheet, customer: Customer | None) -> None:
+        """Refuse every value of a guarded column that would write something (the whole file
+        is then refused). On an existing customer a value equal to the archive writes nothing;
+        a status never passes: an import admits nobody."""
+        for spec in SHEETS["customers"]:
+            if not spec.guarded or spec.key not in sheet.keys:
+                continue
+            value = row.data.get(spec.key)
+            if value in (None, ""):
+                continue
+            if spec.guarded == ON_EXISTING and customer is None:
+                continue  # a new customer's department and managers: checked as the form does
+            if customer is not None and spec.key != "status":
+                current = getattr(customer, f"{spec.key}_id" if spec.kind in (USER, DEPARTMENT)
+                                  else spec.key)  # fmt: skip
+                if current == getattr(value, "pk", value):
+                    continue
+            row.refuse(self._header(sheet, spec.key), GUARDED_MESSAGES[spec.key]())
 
     UPDATABLE = (
         "name",
@@ -739,20 +791,23 @@ class Validator:
         "city",
         "address",
         "source_channel",
-        "credit_terms",
-        "credit_limit",
         "notes",
     )
 
     def _customer_update(self, row: Row, sheet: Sheet, customer: Customer) -> None:
         header = lambda key: self._header(sheet, key)  # noqa: E731
         if not self.may_edit(customer):
-            row.error(
-                header("name"),
-                _("matches an existing customer (%(name)s) that you may not change")
-                % {"name": customer.name},
-            )
+            if self._visible(customer):
+                problem = _("matches an existing customer (%(name)s) that you may not change") % {
+                    "name": customer.name
+                }
+            else:
+                problem = duplicate_outside_scope(
+                    self.departments_by_id.get(customer.department_id)
+                )
+            row.error(header("name"), problem)
             return
+        self._refuse_guarded(row, sheet, customer)
         data = row.data
         changed = []
         for key in self.UPDATABLE:
@@ -764,22 +819,6 @@ class Validator:
             if getattr(customer, key) != value:
                 setattr(customer, key, value)
                 changed.append(key)
-        if data.get("credit_limit") is not None and data["credit_limit"] < 0:
-            row.error(header("credit_limit"), _("the credit limit is negative"))
-        for key in ("status", "department", "primary_manager", "assistant_manager"):
-            value = data.get(key)
-            if key == "status":
-                current = customer.status
-            else:  # compare ids: no query per row
-                current, value = getattr(customer, f"{key}_id"), getattr(value, "pk", value)
-            if key in sheet.keys and value is not None and current != value:
-                row.warnings.append(
-                    (
-                        header(key),
-                        _("differs from the archive; an import does not change it (use the "
-                          "customer page)"),
-                    )
-                )  # fmt: skip
         self._model_errors(row, sheet, customer, set(changed))
         row.instance, row.changed_fields = customer, changed
         row.action = "update" if changed else "unchanged"
@@ -942,12 +981,11 @@ class Validator:
             amount, day = data.get("amount"), data.get("date")
             if amount is not None and amount < 0:
                 row.error(header("amount"), _("the amount is negative"))
-            due = data.get("due_date")
-            if due and day and due < day:
-                row.error(header("due_date"), _("the due date is before the transaction date"))
-            paid = data.get("paid_date")
-            if paid and day and paid < day:
-                row.error(header("paid_date"), _("the payment date is before the transaction date"))
+            due, paid = data.get("due_date"), data.get("paid_date")
+            for name, message in services.transaction_field_errors(
+                date=day, amount=amount, profit=data.get("profit"), due_date=due, paid_date=paid
+            ):
+                row.error(header(name), message)
             if parent is None or amount is None or day is None:
                 continue
             row.label = f"{parent.name} {day:%Y-%m-%d}"
@@ -1090,12 +1128,13 @@ def _stash_cleanup() -> None:
 
 def summarise(rows: dict[str, list[Row]]) -> dict:
     """Return what the preview shows: counts and, per row, action, errors and warnings."""
-    summary: dict[str, Any] = {"sheets": {}, "errors": 0, "valid": 0, "total": 0}
+    summary: dict[str, Any] = {"sheets": {}, "errors": 0, "valid": 0, "total": 0, "guarded": 0}
     for kind, sheet_rows in rows.items():
         counts = defaultdict(int)
         details = []
         for row in sheet_rows:
             counts["error" if row.errors else row.action] += 1
+            summary["guarded"] += row.guarded
             details.append(
                 {
                     "n": row.number,
@@ -1157,6 +1196,19 @@ def import_commit(*, user: User, token: str, skip_invalid: bool = False) -> Comm
         raise ImportRefused(
             _("The data changed since the preview; nothing was imported. Check the preview again.")
         )
+    if summary["guarded"]:
+        raise ImportRefused(
+            ngettext(
+                "%(count)d row tries to change what an import may not change (status, tier, "
+                "score, credit, department or managers); nothing was imported. Remove those "
+                "values and upload the file again.",
+                "%(count)d rows try to change what an import may not change (status, tier, "
+                "score, credit, department or managers); nothing was imported. Remove those "
+                "values and upload the file again.",
+                summary["guarded"],
+            )
+            % {"count": summary["guarded"]}
+        )
     if summary["errors"] and not skip_invalid:
         raise ImportRefused(
             _("%(count)d rows have errors; nothing was imported. Fix them, or choose to skip them.")
@@ -1194,9 +1246,9 @@ BATCH = 500
 
 
 def _write(user: User, rows: dict[str, list[Row]]) -> CommitResult:
+    """Hand the valid rows to the set-based services, customers first (contacts need them)."""
     result = CommitResult()
     reason = _("Excel import")
-    now = timezone.now()
 
     def count(kind, sheet_rows):
         tally = defaultdict(int)
@@ -1208,102 +1260,31 @@ def _write(user: User, rows: dict[str, list[Row]]) -> CommitResult:
         result.updated += tally["update"]
         result.unchanged += tally["unchanged"]
 
-    customers = [r for r in rows.get("customers", []) if r.ok]
-    new_customers = [r.instance for r in customers if r.action == "create"]
-    for customer in new_customers:
-        customer.created_at = now
-    _create_with_history(Customer, new_customers, user, reason, now)
-    changes = [
-        AssignmentChange(
-            customer=customer,
-            role=role,
-            new_user=getattr(customer, role.value),
-            changed_by=user,
-            changed_at=now,
-            reason=reason,
-        )
-        for customer in new_customers
-        for role in (ManagerRole.PRIMARY, ManagerRole.ASSISTANT)
-        if getattr(customer, f"{role.value}_id")
-    ]
-    AssignmentChange.objects.bulk_create(changes, batch_size=BATCH)
-    _bulk_update(Customer, [r for r in customers if r.action == "update"], user, reason)
+    def split(kind):
+        valid = [r for r in rows.get(kind, []) if r.ok]
+        created = [r.instance for r in valid if r.action == "create"]
+        changes = [(r.instance, r.changed_fields) for r in valid if r.action == "update"]
+        return created, changes
+
+    created, changes = split("customers")
+    services.customers_bulk_create(customers=created, created_by=user, reason=reason)
+    services.customers_bulk_update(changes=changes, updated_by=user, reason=reason)
     count("customers", rows.get("customers", []))
-
-    contacts = [r for r in rows.get("contacts", []) if r.ok]
-    new_primary = {r.instance.customer.pk for r in contacts if r.instance.is_primary}
-    if new_primary:
-        keep = [r.instance.pk for r in contacts if r.instance.pk and r.instance.is_primary]
-        for chunk in _chunks(sorted(new_primary), BATCH):
-            Contact.objects.filter(customer_id__in=chunk, is_primary=True).exclude(
-                pk__in=keep
-            ).update(is_primary=False)
-    _create_with_history(
-        Contact, [r.instance for r in contacts if r.action == "create"], user, reason, now
-    )
-    _bulk_update(Contact, [r for r in contacts if r.action == "update"], user, reason)
+    created, changes = split("contacts")
+    services.contacts_bulk_write(created=created, changes=changes, by=user, reason=reason)
     count("contacts", rows.get("contacts", []))
-
-    records = [r for r in rows.get("transactions", []) if r.ok]
-    _create_with_history(
-        Transaction, [r.instance for r in records if r.action == "create"], user, reason, now
-    )
-    _bulk_update(Transaction, [r for r in records if r.action == "update"], user, reason)
+    created, changes = split("transactions")
+    try:
+        services.transactions_bulk_write(created=created, changes=changes, by=user, reason=reason)
+    except BusinessRuleError as error:
+        record = getattr(error, "record", None)
+        row = next((r for r in rows["transactions"] if r.instance is record), None)
+        raise ImportRefused(
+            _("Row %(row)d: %(message)s Nothing was imported.")
+            % {"row": row.number if row else 0, "message": error.message}
+        ) from error
     count("transactions", rows.get("transactions", []))
     return result
-
-
-def _create_with_history(model, objects: list, user: User, reason: str, when) -> None:
-    """bulk_create, then the history rows (one "+" record each) written with executemany.
-
-    simple_history's bulk_create_with_history builds a model instance per history row and
-    sends it through the ORM compiler: half of an import's time. The rows are the same.
-    """
-    if not objects:
-        return
-    model.objects.bulk_create(objects, batch_size=BATCH)
-    history = model.history.model
-    fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-    special = {
-        "history_date": when,
-        "history_change_reason": reason,
-        "history_type": "+",
-        "history_user_id": user.pk,
-    }
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(history._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
-    prepared = [(f, special.get(f.attname, _MISSING)) for f in fields]
-    rows = [
-        tuple(
-            f.get_db_prep_save(getattr(obj, f.attname) if fixed is _MISSING else fixed, connection)
-            for f, fixed in prepared
-        )
-        for obj in objects
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 2000):
-            cursor.executemany(sql, rows[start : start + 2000])
-
-
-_MISSING = object()
-
-
-def _bulk_update(model, rows: list[Row], user: User, reason: str) -> None:
-    by_fields: dict[tuple[str, ...], list] = defaultdict(list)
-    for row in rows:
-        by_fields[tuple(sorted(row.changed_fields))].append(row.instance)
-    for fields, objects in by_fields.items():
-        if fields:
-            bulk_update_with_history(
-                objects,
-                model,
-                list(fields),
-                batch_size=BATCH,
-                default_user=user,
-                default_change_reason=reason,
-            )
 
 
 # --- Workbooks for the user: the template, the failed rows ----------------------------------
@@ -1366,7 +1347,7 @@ def build_template(kind: str, user: User, target) -> None:
     fill = PatternFill("solid", fgColor="DDEBF7")
     for sheet_kind in sheet_kinds:
         sheet = workbook.create_sheet(str(SHEET_TITLES[sheet_kind]))
-        fields = [f for f in SHEETS[sheet_kind] if f.kind != IGNORED]
+        fields = [f for f in SHEETS[sheet_kind] if f.kind != IGNORED and f.guarded != ALWAYS]
         for index, spec in enumerate(fields, start=1):
             cell = sheet.cell(row=1, column=index, value=str(spec.header))
             cell.font, cell.fill = bold, fill

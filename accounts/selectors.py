@@ -49,6 +49,16 @@ def possible_duplicates(
     return found[:10]
 
 
+def duplicate_outside_scope(department) -> str:
+    """How a duplicate the user may not see is named: by its department only. The customer
+    form's duplicate list and the Excel import both say it so."""
+    from django.utils.translation import gettext as _
+
+    return _("A customer of %(department)s outside your scope; ask that department's head.") % {
+        "department": department if department is not None else "—"
+    }
+
+
 def _contact_source_paths() -> list[str]:
     """Dotted paths of functions giving more "last contact" subqueries (visits, feedback)."""
     from django.conf import settings

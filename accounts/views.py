@@ -39,6 +39,7 @@ from .models import (
     QualificationDocument,
 )
 from .pagination import CappedCountPaginator
+from .selectors import duplicate_outside_scope
 
 PAGE_SIZES = (25, 50, 100)
 # Tabs of the customer page: name, label, and for tabs owned by other apps a loader
@@ -206,7 +207,12 @@ def _form_context(request: HttpRequest, form: CustomerForm, **extra) -> dict:
     visible = set(
         Customer.objects.visible_to(request.user).filter(pk__in=found).values_list("pk", flat=True)
     )
-    duplicates = [(other, other.pk in visible) for other in form.duplicates]
+    duplicates = [
+        (other, True, "")
+        if other.pk in visible
+        else (other, False, duplicate_outside_scope(other.department))
+        for other in form.duplicates
+    ]
     return {"form": form, "duplicates": duplicates, **extra}
 
 

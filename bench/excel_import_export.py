@@ -71,8 +71,8 @@ def build_import_file(count: int) -> bytes:
     customers = workbook.create_sheet("客户")
     contacts = workbook.create_sheet("联系人")
     customers.append(
-        ["客户名称", "统一社会信用代码", "客户类型", "行业", "省份", "城市", "地址", "状态",
-         "部门", "客户经理", "辅助客户经理", "信用额度", "备注"]
+        ["客户名称", "统一社会信用代码", "客户类型", "行业", "省份", "城市", "地址",
+         "部门", "客户经理", "辅助客户经理", "备注"]
     )  # fmt: skip
     contacts.append(["客户名称", "统一社会信用代码", "联系人", "职务", "电话", "邮箱", "生日",
                      "主要联系人"])  # fmt: skip
@@ -84,9 +84,9 @@ def build_import_file(count: int) -> bytes:
         east = index % 3 != 2
         customers.append(
             [name, code, "Enterprise", "Manufacturing", "江苏省" if east else "北京市",
-             "南京" if east else "北京", f"中山路{index}号", "Active",
+             "南京" if east else "北京", f"中山路{index}号",
              "east" if east else "north", "am_east1" if east else "am_north1",
-             "am_east2" if east else None, 500000, ""]
+             "am_east2" if east else None, ""]
         )  # fmt: skip
         for position in range(CONTACTS_EACH):
             contacts.append(
