@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ from .models import (
     DataTransferLog,
     Department,
     Handover,
+    ManagerRole,
     PoolPolicy,
     PoolReturnRule,
     PoolWarning,
@@ -77,6 +79,17 @@ CUSTOMER_GUARDED = (
 )
 
 
+class AssignManagerForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=ManagerRole.choices)
+    user = forms.ModelChoiceField(
+        label=_("New manager"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        help_text=_("Leave empty to remove the manager."),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Customer)
 class CustomerAdmin(CrmHistoryAdmin):
     list_display = [
@@ -107,7 +120,21 @@ class CustomerAdmin(CrmHistoryAdmin):
     date_hierarchy = "created_at"
     # A filtered page counts its matches only, not the whole table a second time.
     show_full_result_count = False
-    actions = ["mark_dormant", "wake", "terminate", "release_to_pool", "lock_pool", "unlock_pool"]
+    actions = [
+        "assign_manager",
+        "mark_dormant",
+        "wake",
+        "terminate",
+        "release_to_pool",
+        "lock_pool",
+        "unlock_pool",
+    ]
+
+    @state_action(_("Change a manager…"), form=AssignManagerForm)
+    def assign_manager(self, request, customer, role, user, reason):
+        services.customer_assign_manager(
+            customer=customer, role=role, user=user, assigned_by=request.user, reason=reason
+        )
 
     @state_action(_("Mark dormant"))
     def mark_dormant(self, request, customer):

@@ -133,23 +133,24 @@ def state_action(
     reason_required: bool = True,
     choices: Callable[[], list[tuple[str, str]]] | None = None,
     choice_label=None,
+    form: type[forms.Form] | None = None,
 ):
     """Turn ``call(modeladmin, request, obj, **data)`` into an admin action over a selection.
 
     ``call`` invokes one service with ``request.user`` as the actor. With ``reason`` (or
-    ``choices``) an intermediate page asks for the reason (and the choice) first. Each object
+    ``choices``, or a ``form`` of its own) an intermediate page asks for them first. Each object
     goes through the service on its own: a refusal is reported by name and writes nothing.
     """
 
     def decorate(call):
         def action(modeladmin, request, queryset):
-            form_class = _action_form(reason, reason_required, choices, choice_label)
+            form_class = form or _action_form(reason, reason_required, choices, choice_label)
             data = {}
             if form_class is not None:
-                form = form_class(request.POST if "confirm" in request.POST else None)
-                if not form.is_bound or not form.is_valid():
-                    return _confirmation_page(modeladmin, request, queryset, form, action)
-                data = form.cleaned_data
+                bound = form_class(request.POST if "confirm" in request.POST else None)
+                if not bound.is_bound or not bound.is_valid():
+                    return _confirmation_page(modeladmin, request, queryset, bound, action)
+                data = bound.cleaned_data
             return _run(modeladmin, request, queryset, call, data)
 
         action.__name__ = call.__name__

@@ -627,6 +627,13 @@ class CreditOverride(models.Model):
         verbose_name = _("credit limit override")
         verbose_name_plural = _("credit limit overrides")
         ordering = ["-approved_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_amount__gt=0),
+                name="credit_override_amount_positive",
+                violation_error_message=_("The amount must be more than zero."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} ≤ {self.max_amount}"

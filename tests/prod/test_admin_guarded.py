@@ -592,3 +592,53 @@ def test_an_appeal_is_decided_through_the_service_once(world, client_for, admin_
     assert zh("This appeal has already been decided.") in _messages(again)[0]
     appeal.refresh_from_db()
     assert (appeal.status, appeal.new_tier) == ("rejected", "")
+
+
+def test_a_manager_is_changed_through_the_assignment_service_with_its_checks(
+    world, client_for, admin_user, manager, manager2, other_manager
+):
+    customer = world["customer"]
+    client = client_for(admin_user)
+    changes = AssignmentChange.objects.count()
+    same = {"role": "primary_manager", "user": str(manager2.pk), "reason": "Swap"}
+    refused = _action(client, Customer, "assign_manager", [customer], confirm="yes", **same)
+    assert _messages(refused) == [
+        zh(
+            "%(object)s: %(reason)s",
+            object=customer.name,
+            reason=zh("The primary and assistant manager must be two different people."),
+        )
+    ]
+    customer.refresh_from_db()
+    assert (customer.primary_manager, customer.assistant_manager) == (manager, manager2)
+    assert AssignmentChange.objects.count() == changes
+    moved = {"role": "assistant_manager", "user": str(other_manager.pk), "reason": "Cover"}
+    _action(client, Customer, "assign_manager", [customer], confirm="yes", **moved)
+    customer.refresh_from_db()
+    assert customer.assistant_manager == other_manager  # an admin may cross departments
+    change = AssignmentChange.objects.latest("pk")
+    assert (change.old_user, change.new_user, change.changed_by, change.reason) == (
+        manager2,
+        other_manager,
+        admin_user,
+        "Cover",
+    )
+
+
+def test_a_staff_manager_cannot_change_managers_or_status_through_admin_actions(
+    world, client_for, manager, other_manager
+):
+    customer = world["customer"]
+    client = client_for(_staff_viewer(other_manager, "view_customer"))
+    swap = {"role": "primary_manager", "user": str(other_manager.pk), "reason": "Mine now"}
+    for action, data in (
+        ("assign_manager", swap),
+        ("terminate", {"reason": "Gone"}),
+        ("mark_dormant", {}),
+    ):
+        response = _action(client, Customer, action, [customer], confirm="yes", **data)
+        assert _messages(response) == [
+            zh("%(object)s: %(reason)s", object=customer.name, reason=zh("you may not do this."))
+        ], action
+    customer.refresh_from_db()
+    assert (customer.status, customer.primary_manager) == (CustomerStatus.ACTIVE, manager)
