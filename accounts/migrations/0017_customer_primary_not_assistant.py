@@ -49,7 +49,9 @@ class Migration(migrations.Migration):
                     _connector="OR",
                 ),
                 name="customer_primary_not_assistant",
-                violation_error_message="The primary and assistant manager must be two different people.",
+                violation_error_message=(
+                    "The primary and assistant manager must be two different people."
+                ),
             ),
         ),
         migrations.RunPython(RESTORE, DROP),
