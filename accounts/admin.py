@@ -9,8 +9,8 @@ from .admin_base import (
     AuditAdmin,
     CrmAdmin,
     CrmHistoryAdmin,
-    CrmInline,
     GuardedAdminMixin,
+    ReadOnlyInline,
     state_action,
 )
 from .models import (
@@ -54,7 +54,10 @@ class DepartmentAdmin(CrmAdmin):
     autocomplete_fields = ["head"]
 
 
-class ContactInline(CrmInline):
+class ContactInline(ReadOnlyInline):
+    """Shown only: a contact is changed on its own admin page, through contact_update (one
+    primary contact per customer), which an inline's save would skip."""
+
     model = Contact
     fields = ["name", "title", "decision_role", "phone", "email", "is_primary", "is_active"]
 
@@ -168,8 +171,15 @@ class ContactAdmin(CrmHistoryAdmin):
     list_display = ["name", "customer", "title", "decision_role", "phone", "is_primary"]
     list_filter = ["decision_role", "is_primary", "is_active"]
     search_fields = ["name", "phone", "email", "customer__name"]
-    autocomplete_fields = ["customer"]
     list_select_related = ["customer"]
+    # Contacts are added on the customer's page (contact_add); edits go through contact_update.
+    allow_add = False
+    guarded_fields = ("customer",)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        contact = Contact.objects.get(pk=obj.pk)
+        services.contact_update(contact=contact, updated_by=request.user, **fields)
 
 
 @admin.register(Transaction)

@@ -642,3 +642,21 @@ def test_a_staff_manager_cannot_change_managers_or_status_through_admin_actions(
         ], action
     customer.refresh_from_db()
     assert (customer.status, customer.primary_manager) == (CustomerStatus.ACTIVE, manager)
+
+
+def test_a_contact_saved_in_admin_goes_through_the_service_keeping_one_primary(
+    world, client_for, admin_user
+):
+    from accounts.models import Contact
+
+    customer = world["customer"]
+    first = customer.contacts.get()
+    Contact.objects.filter(pk=first.pk).update(is_primary=True)
+    second = ContactFactory(customer=customer, is_primary=False)
+    response = _change_post(client_for(admin_user), second, is_primary="on", title="采购总监")
+    assert response.status_code == 302
+    primaries = list(customer.contacts.filter(is_primary=True).values_list("pk", flat=True))
+    assert primaries == [second.pk]
+    second.refresh_from_db()
+    assert second.title == "采购总监"
+    assert second.history.first().history_user == admin_user
