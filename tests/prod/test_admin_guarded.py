@@ -660,3 +660,23 @@ def test_a_contact_saved_in_admin_goes_through_the_service_keeping_one_primary(
     second.refresh_from_db()
     assert second.title == "采购总监"
     assert second.history.first().history_user == admin_user
+
+
+def test_every_admin_list_and_change_page_renders_and_audit_pages_offer_no_save(
+    world, client_for, admin_user
+):
+    client = client_for(admin_user)
+    broken = []
+    for model, _model_admin in project_admins():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        if client.get(reverse(f"{prefix}_changelist")).status_code != 200:
+            broken.append(f"{model._meta.label} list")
+        obj = model._default_manager.order_by("pk").first()
+        if obj is None:
+            continue
+        page = client.get(reverse(f"{prefix}_change", args=[obj.pk]))
+        if page.status_code != 200:
+            broken.append(f"{model._meta.label} change: {page.status_code}")
+        elif is_audit(model) and b'name="_save"' in page.content:
+            broken.append(f"{model._meta.label} offers to save")
+    assert broken == []
