@@ -97,3 +97,28 @@ def test_a_credit_override_of_nothing_and_a_negative_care_cost_are_refused(east,
             ]
         )
     )
+
+
+def test_a_round_never_has_two_steps_awaiting_a_decision(east, manager, head, executive):
+    from contracts.models import ApprovalStep
+    from tests.contracts.factories import admitted_customer, submitted_contract
+
+    contract = submitted_contract(owner=manager, customer=admitted_customer(manager=manager))
+    pending = contract.steps.get(status="pending")
+    second = ApprovalStep(
+        round=pending.round,
+        contract=contract,
+        order=pending.order + 10,
+        name="Extra",
+        decider_role=pending.decider_role,
+        department=pending.department,
+        status="pending",
+    )
+    with pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert zh("This round already has a step awaiting a decision.") in error.value.messages
+    _refused_by_the_database(lambda: second.save())
+    _refused_by_the_database(
+        lambda: ApprovalStep.objects.filter(pk=pending.pk).update(status="approved")
+    )
+    assert ApprovalStep.objects.get(pk=pending.pk).status == "pending"
