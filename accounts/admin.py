@@ -184,9 +184,10 @@ class ContactAdmin(CrmHistoryAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(CrmHistoryAdmin):
-    # Deliveries are recorded through transaction_add, which applies the prepayment rule.
+    # Deliveries are recorded through transaction_add, which applies the prepayment rule and
+    # the credit terms; what it decided (amount, dates, paid) feeds receivables and exposure.
     allow_add = False
-    guarded_fields = ("customer", "created_by")
+    guarded_fields = ("customer", "date", "amount", "due_date", "paid_date", "created_by")
 
     list_display = ["customer", "date", "amount", "profit", "due_date", "paid_date", "reference"]
     list_filter = ["date"]

@@ -70,6 +70,7 @@ GUARDED = {
     },
     "accounts.AdmissionRequest": {"decision", "decided_by", "decided_at", "comment"},
     "accounts.QualificationDocument": {"verified_by", "verified_at"},
+    "accounts.Transaction": {"amount", "due_date", "paid_date"},
     "contracts.Contract": {"status", "owner", "amount", "discount_percent"},
     "contracts.ApprovalRound": {"outcome"},
     "contracts.ApprovalStep": {"status", "decided_by", "decided_at", "comment"},
