@@ -284,7 +284,19 @@ class Customer(FastChoiceDisplayMixin, models.Model):
                 violation_error_message=_("A customer with this credit code already exists."),
             ),
             models.CheckConstraint(
-                condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"
+                condition=Q(credit_limit__gte=0),
+                name="customer_credit_limit_not_negative",
+                violation_error_message=_("The credit limit cannot be negative."),
+            ),
+            # The same rule as customer_assign_manager's, held by the database on every path.
+            models.CheckConstraint(
+                condition=Q(primary_manager__isnull=True)
+                | Q(assistant_manager__isnull=True)
+                | ~Q(primary_manager=models.F("assistant_manager")),
+                name="customer_primary_not_assistant",
+                violation_error_message=_(
+                    "The primary and assistant manager must be two different people."
+                ),
             ),
         ]
         indexes = [
@@ -409,11 +421,14 @@ class Transaction(models.Model):
         ordering = ["-date", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount__gte=0), name="transaction_amount_not_negative"
+                condition=Q(amount__gte=0),
+                name="transaction_amount_not_negative",
+                violation_error_message=_("The amount cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=models.F("date")),
                 name="transaction_due_not_before_date",
+                violation_error_message=_("The due date cannot be before the date."),
             ),
         ]
         indexes = [models.Index(fields=["customer", "date"]), models.Index(fields=["date"])]
@@ -543,6 +558,7 @@ class AdmissionRequest(models.Model):
                 fields=["customer"],
                 condition=Q(decision="pending"),
                 name="one_pending_admission_per_customer",
+                violation_error_message=_("This customer already has a pending admission request."),
             )
         ]
 

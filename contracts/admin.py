@@ -1,6 +1,14 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import (
+    AuditAdmin,
+    CrmHistoryAdmin,
+    ReadOnlyInline,
+    state_action,
+)
+
+from . import services
 from .models import (
     ApprovalRound,
     ApprovalRule,
@@ -14,15 +22,8 @@ from .models import (
 )
 
 
-class NoDeleteMixin:
-    """Business records are never hard-deleted."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(ApprovalRule)
-class ApprovalRuleAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ApprovalRuleAdmin(CrmHistoryAdmin):
     """Admins edit the rules here; a change applies to contracts submitted afterwards."""
 
     list_display = [
@@ -42,19 +43,13 @@ class ApprovalRuleAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     search_fields = ["name"]
 
 
-class ApprovalStepInline(admin.TabularInline):
+class ApprovalStepInline(ReadOnlyInline):
     model = ApprovalStep
-    extra = 0
-    can_delete = False
     fields = ["order", "name", "decider_role", "status", "decided_by", "decided_at", "comment"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Contract)
-class ContractAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ContractAdmin(CrmHistoryAdmin):
     list_display = [
         "number",
         "title",
@@ -70,9 +65,17 @@ class ContractAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["customer", "owner", "department"]
     date_hierarchy = "end_date"
     # State changes go through the services (the pages); admin may correct descriptive fields.
-    readonly_fields = [
+    # What the approval decided on (amount, discount, customer) stays as approved.
+    allow_add = False
+    guarded_fields = (
         "number",
+        "customer",
+        "department",
+        "owner",
+        "amount",
+        "discount_percent",
         "status",
+        "rejection_comment",
         "submitted_at",
         "approved_at",
         "signed_on",
@@ -83,42 +86,56 @@ class ContractAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "expired_at",
         "terminated_at",
         "terminated_by",
+        "terminated_reason",
         "created_by",
-    ]
+    )
     list_select_related = ["customer", "owner", "department"]
+    actions = ["terminate"]
+
+    @state_action(_("Terminate…"), reason=True)
+    def terminate(self, request, contract, reason):
+        services.contract_terminate(contract=contract, terminated_by=request.user, reason=reason)
 
 
 @admin.register(ApprovalRound)
-class ApprovalRoundAdmin(NoDeleteMixin, admin.ModelAdmin):
+class ApprovalRoundAdmin(AuditAdmin):
     list_display = ["contract", "number", "submitted_by", "submitted_at", "outcome"]
     list_filter = ["outcome"]
     search_fields = ["contract__number"]
-    autocomplete_fields = ["contract", "submitted_by"]
     inlines = [ApprovalStepInline]
-    readonly_fields = ["outcome", "closed_at"]
 
 
 @admin.register(ApprovalStep)
-class ApprovalStepAdmin(NoDeleteMixin, admin.ModelAdmin):
+class ApprovalStepAdmin(AuditAdmin):
     list_display = ["contract", "round", "order", "name", "decider_role", "status", "decided_by"]
     list_filter = ["status", "decider_role"]
     search_fields = ["contract__number", "name"]
-    autocomplete_fields = ["contract", "round", "rule", "department", "decided_by"]
-    readonly_fields = ["status", "decided_by", "decided_at", "comment"]
+    actions = ["approve", "reject"]
+
+    @state_action(_("Approve the step"), reason=True, reason_required=False)
+    def approve(self, request, step, reason):
+        services.step_decide(step=step, decided_by=request.user, approve=True, comment=reason)
+
+    @state_action(_("Reject the step…"), reason=True)
+    def reject(self, request, step, reason):
+        services.step_decide(step=step, decided_by=request.user, approve=False, comment=reason)
 
 
 @admin.register(ContractNumberCounter)
-class ContractNumberCounterAdmin(NoDeleteMixin, admin.ModelAdmin):
+class ContractNumberCounterAdmin(AuditAdmin):
     list_display = ["year", "value"]
     search_fields = ["year"]
-    readonly_fields = ["year", "value"]
 
 
 # --- Receivables (read-mostly: changes go through the services) ------------------------------
 
 
 @admin.register(PaymentInstalment)
-class PaymentInstalmentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class PaymentInstalmentAdmin(CrmHistoryAdmin):
+    # The plan is set through plan_set, which checks it against the contract and collections.
+    allow_add = False
+    guarded_fields = ("contract", "sequence", "due_date", "amount")
+
     list_display = ["contract", "sequence", "due_date", "amount"]
     list_filter = ["contract__status", "due_date"]
     search_fields = ["contract__number", "contract__customer__name"]
@@ -126,29 +143,43 @@ class PaymentInstalmentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     date_hierarchy = "due_date"
 
 
-class CollectionAllocationInline(admin.TabularInline):
+class CollectionAllocationInline(ReadOnlyInline):
     model = CollectionAllocation
-    extra = 0
-    can_delete = False
     fields = ["instalment", "amount"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    show_change_link = False
 
 
 @admin.register(Collection)
-class CollectionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class CollectionAdmin(CrmHistoryAdmin):
     list_display = ["contract", "received_on", "amount", "method", "reference", "confirmed_at"]
     list_filter = ["method", "received_on", ("confirmed_at", admin.EmptyFieldListFilter)]
     search_fields = ["contract__number", "contract__customer__name", "reference"]
     autocomplete_fields = ["contract", "recorded_by", "confirmed_by"]
-    readonly_fields = ["confirmed_by", "confirmed_at"]
+    # Recorded through collection_record (allocated to instalments), confirmed by finance.
+    allow_add = False
+    guarded_fields = (
+        "contract",
+        "received_on",
+        "amount",
+        "recorded_by",
+        "recorded_at",
+        "confirmed_by",
+        "confirmed_at",
+    )
     inlines = [CollectionAllocationInline]
+    actions = ["confirm"]
+
+    @state_action(_("Confirm receipt"))
+    def confirm(self, request, collection):
+        services.collection_confirm(collection=collection, confirmed_by=request.user)
 
 
 @admin.register(CreditOverride)
-class CreditOverrideAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class CreditOverrideAdmin(CrmHistoryAdmin):
+    # Granted through credit_override_grant; used once by the contract it let through.
+    allow_add = False
+    guarded_fields = ("customer", "max_amount", "approved_by", "approved_at", "used_at")
+
     list_display = ["customer", "max_amount", "approved_by", "approved_at", "used_at"]
     list_filter = [("used_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__name", "reason"]

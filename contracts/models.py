@@ -397,6 +397,20 @@ class ApprovalStep(models.Model):
         ordering = ["round", "order"]
         constraints = [
             models.UniqueConstraint(fields=["round", "order"], name="one_step_per_order"),
+            # step_decide opens the next step only after closing this one: one decision at a
+            # time in a round, whatever path wrote the rows.
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=Q(status="pending"),
+                name="one_pending_step_per_round",
+                violation_error_message=_("This round already has a step awaiting a decision."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["approved", "rejected"], decided_at__isnull=False)
+                | (~Q(status__in=["approved", "rejected"]) & Q(decided_at__isnull=True)),
+                name="approval_step_decided_when_decided",
+                violation_error_message=_("A decided step records when it was decided."),
+            ),
         ]
         indexes = [models.Index(fields=["status", "decider_role", "department"])]
 
@@ -627,6 +641,13 @@ class CreditOverride(models.Model):
         verbose_name = _("credit limit override")
         verbose_name_plural = _("credit limit overrides")
         ordering = ["-approved_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_amount__gt=0),
+                name="credit_override_amount_positive",
+                violation_error_message=_("The amount must be more than zero."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} ≤ {self.max_amount}"

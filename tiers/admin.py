@@ -1,8 +1,16 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_base import (
+    AuditAdmin,
+    AuditHistoryAdmin,
+    CrmAdmin,
+    CrmHistoryAdmin,
+    CrmInline,
+    state_action,
+)
 from accounts.errors import BusinessRuleError
+from accounts.models import Tier
 
 from . import services
 from .models import (
@@ -17,13 +25,8 @@ from .models import (
 )
 
 
-class NoDeleteMixin:
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(TierPolicy)
-class TierPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
+class TierPolicyAdmin(CrmAdmin):
     list_display = [
         "tier",
         "visit_interval_days",
@@ -32,9 +35,8 @@ class TierPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
     ]
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(CrmInline):
     model = Indicator
-    extra = 0
     fields = ["position", "code", "name", "dimension", "weight", "source", "full_marks_at"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -43,11 +45,12 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(ScoringModel)
-class ScoringModelAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ScoringModelAdmin(CrmHistoryAdmin):
     list_display = ["version", "name", "is_active", "threshold_a", "threshold_b", "threshold_c"]
     list_filter = ["is_active"]
     search_fields = ["name"]
-    readonly_fields = ["is_active", "activated_at", "problems"]
+    guarded_fields = ("is_active", "activated_at")
+    readonly_fields = ["problems"]
     inlines = [IndicatorInline]
     actions = ["activate"]
 
@@ -72,7 +75,7 @@ class ScoringModelAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class IndicatorAdmin(CrmHistoryAdmin):
     list_display = ["code", "name", "scoring_model", "dimension", "weight", "source"]
     list_filter = ["scoring_model", "dimension", "source"]
     search_fields = ["code", "name"]
@@ -80,16 +83,17 @@ class IndicatorAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(NoDeleteMixin, admin.ModelAdmin):
+class AssessmentAdmin(AuditAdmin):
+    """Assessments are recorded through assessments_record, with who and when."""
+
     list_display = ["customer", "indicator_code", "value", "period", "assessed_at", "assessed_by"]
     list_filter = ["period", "indicator_code"]
     search_fields = ["customer__name", "indicator_code"]
-    autocomplete_fields = ["customer", "assessed_by"]
     list_select_related = ["customer", "assessed_by"]
 
 
 @admin.register(GradingRun)
-class GradingRunAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class GradingRunAdmin(AuditHistoryAdmin):
     list_display = [
         "period",
         "status",
@@ -100,40 +104,61 @@ class GradingRunAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["period"]
-    readonly_fields = [f.name for f in GradingRun._meta.fields]
+    actions = ["start_review", "publish", "close"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @state_action(_("Start the review"))
+    def start_review(self, request, run):
+        services.grading_run_start_review(run=run, started_by=request.user)
+
+    @state_action(_("Publish the tiers"))
+    def publish(self, request, run):
+        services.grading_run_publish(run=run, published_by=request.user)
+
+    @state_action(_("Close the run"))
+    def close(self, request, run):
+        services.grading_run_close(run=run, closed_by=request.user)
 
 
 @admin.register(Grade)
-class GradeAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class GradeAdmin(AuditHistoryAdmin):
     list_display = ["customer", "run", "score", "tier", "computed_tier", "movement", "incomplete"]
     list_filter = ["run", "tier", "movement", "incomplete"]
     search_fields = ["customer__name"]
     autocomplete_fields = ["customer", "run", "overridden_by"]
     list_select_related = ["customer", "run"]
-    readonly_fields = [f.name for f in Grade._meta.fields]
     show_full_result_count = False
+    actions = ["override"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @state_action(
+        _("Override the tier…"),
+        choices=lambda: list(Tier.choices),
+        choice_label=_("Tier"),
+    )
+    def override(self, request, grade, choice, reason):
+        services.grade_override(grade=grade, tier=choice, reason=reason, overridden_by=request.user)
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
+class TierChangeAdmin(AuditAdmin):
     list_display = ["customer", "old_tier", "new_tier", "kind", "changed_at", "changed_by"]
     list_filter = ["kind", "new_tier"]
     search_fields = ["customer__name"]
-    autocomplete_fields = ["customer", "grade", "changed_by"]
     list_select_related = ["customer", "changed_by"]
     show_full_result_count = False
 
 
 @admin.register(Appeal)
-class AppealAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class AppealAdmin(AuditHistoryAdmin):
     list_display = ["customer", "grade", "requested_tier", "status", "filed_by", "filed_at"]
     list_filter = ["status"]
     search_fields = ["customer__name", "reason"]
-    autocomplete_fields = ["customer", "grade", "filed_by", "decided_by"]
     list_select_related = ["customer", "grade", "filed_by"]
+    actions = ["uphold", "reject"]
+
+    @state_action(_("Uphold the appeal…"), reason=True)
+    def uphold(self, request, appeal, reason):
+        services.appeal_decide(appeal=appeal, decided_by=request.user, uphold=True, comment=reason)
+
+    @state_action(_("Reject the appeal…"), reason=True)
+    def reject(self, request, appeal, reason):
+        services.appeal_decide(appeal=appeal, decided_by=request.user, uphold=False, comment=reason)

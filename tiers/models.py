@@ -410,7 +410,11 @@ class Grade(models.Model):
         verbose_name_plural = _("grades")
         ordering = ["-score", "customer_id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "customer"], name="one_grade_per_customer_run")
+            models.UniqueConstraint(
+                fields=["run", "customer"],
+                name="one_grade_per_customer_run",
+                violation_error_message=_("This run already has a grade for this customer."),
+            )
         ]
         indexes = [
             # With the customer: a cell of the tier movement matrix lists its customers from the

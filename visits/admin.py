@@ -1,6 +1,9 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AuditAdmin, CrmAdmin, CrmHistoryAdmin, state_action
+
+from . import services
 from .models import (
     ArchiveCheck,
     CareExpense,
@@ -13,15 +16,29 @@ from .models import (
 )
 
 
-class NoDeleteMixin:
-    """Business records are never hard-deleted."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(PlannedVisit)
-class PlannedVisitAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class PlannedVisitAdmin(CrmHistoryAdmin):
+    # Plans are generated from the tier's interval, moved or cancelled with a reason, and
+    # completed by a visit record: all through the services.
+    allow_add = False
+    guarded_fields = (
+        "customer",
+        "due_date",
+        "assigned_to",
+        "status",
+        "date_fixed",
+        "reason",
+        "moved_from",
+        "completed_by_record",
+        "closed_by",
+        "closed_at",
+    )
+    actions = ["cancel"]
+
+    @state_action(_("Cancel the visit…"), reason=True)
+    def cancel(self, request, visit, reason):
+        services.planned_visit_cancel(visit=visit, reason=reason, cancelled_by=request.user)
+
     list_display = ["customer", "due_date", "assigned_to", "status", "date_fixed"]
     list_filter = ["status", "date_fixed", "customer__tier"]
     search_fields = ["customer__name", "assigned_to__username", "assigned_to__last_name"]
@@ -33,7 +50,10 @@ class PlannedVisitAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(VisitRecord)
-class VisitRecordAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class VisitRecordAdmin(CrmHistoryAdmin):
+    allow_add = False
+    guarded_fields = ("customer", "date", "recorded_by")
+
     list_display = ["customer", "date", "kind", "purpose", "satisfaction", "recorded_by"]
     list_filter = ["kind", "satisfaction"]
     search_fields = ["customer__name", "purpose", "summary"]
@@ -44,7 +64,7 @@ class VisitRecordAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(CrmAdmin):
     list_display = ["name", "date", "is_active"]
     list_filter = ["is_active", "name"]
     search_fields = ["name"]
@@ -52,7 +72,15 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 @admin.register(CareTask)
-class CareTaskAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class CareTaskAdmin(CrmHistoryAdmin):
+    allow_add = False
+    guarded_fields = ("customer", "assigned_to", "status", "key", "done_by", "done_at")
+    actions = ["mark_done"]
+
+    @state_action(_("Mark done…"), reason=True, reason_required=False)
+    def mark_done(self, request, task, reason):
+        services.care_task_done(task=task, done_by=request.user, note=reason)
+
     list_display = ["customer", "kind", "due_date", "assigned_to", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["customer__name", "contact__name"]
@@ -62,7 +90,11 @@ class CareTaskAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CareExpense)
-class CareExpenseAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class CareExpenseAdmin(CrmHistoryAdmin):
+    # Recorded through care_expense_add, which checks the tier's yearly budget.
+    allow_add = False
+    guarded_fields = ("customer", "cost", "care_task", "recorded_by")
+
     list_display = ["customer", "date", "kind", "description", "cost", "recorded_by"]
     list_filter = ["kind"]
     search_fields = ["customer__name", "description"]
@@ -72,7 +104,10 @@ class CareExpenseAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(InformationFeedback)
-class InformationFeedbackAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class InformationFeedbackAdmin(CrmHistoryAdmin):
+    allow_add = False
+    guarded_fields = ("customer", "customer_tier", "submitted_by", "submitted_at")
+
     list_display = ["customer", "category", "customer_tier", "submitted_by", "submitted_at"]
     list_filter = ["category", "customer_tier"]
     search_fields = ["customer__name", "content"]
@@ -81,18 +116,15 @@ class InformationFeedbackAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ArchiveCheck)
-class ArchiveCheckAdmin(NoDeleteMixin, admin.ModelAdmin):
+class ArchiveCheckAdmin(AuditAdmin):
     list_display = ["customer", "verified_by", "verified_at"]
     search_fields = ["customer__name"]
-    autocomplete_fields = ["customer", "verified_by"]
     list_select_related = ["customer", "verified_by"]
 
 
 @admin.register(VisitReminder)
-class VisitReminderAdmin(NoDeleteMixin, admin.ModelAdmin):
+class VisitReminderAdmin(AuditAdmin):
     list_display = ["planned_visit", "day", "recipient", "sent_at"]
     list_filter = ["day"]
     search_fields = ["planned_visit__customer__name"]
-    raw_id_fields = ["planned_visit"]
-    autocomplete_fields = ["recipient"]
     show_full_result_count = False

@@ -94,6 +94,7 @@ class PlannedVisit(models.Model):
                 fields=["customer"],
                 condition=Q(status="planned"),
                 name="one_open_planned_visit_per_customer",
+                violation_error_message=_("This customer already has an open planned visit."),
             )
         ]
         indexes = [
@@ -323,7 +324,11 @@ class CareExpense(models.Model):
         verbose_name_plural = _("care expenses")
         ordering = ["-date", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(cost__gte=0), name="care_expense_cost_not_negative")
+            models.CheckConstraint(
+                condition=Q(cost__gte=0),
+                name="care_expense_cost_not_negative",
+                violation_error_message=_("The cost cannot be negative."),
+            )
         ]
         indexes = [models.Index(fields=["customer", "date"])]
 
