@@ -247,15 +247,22 @@ def admission_decide(
     decision = AdmissionDecision.APPROVED if approve else AdmissionDecision.REJECTED
     new_status = CustomerStatus.ACTIVE if approve else CustomerStatus.PROSPECT
     now = timezone.now()
+    already_decided = _("This admission request has already been decided.")
     with transaction.atomic():
+        pending = AdmissionRequest.objects.filter(
+            pk=admission.pk, decision=AdmissionDecision.PENDING
+        )
+        # A decided request says so before its checklist is looked at again.
+        if not pending.exists():
+            raise BusinessRuleError(already_decided)
         if approve:
             # Inside the transaction: a refusal rolls back, and nothing is written.
             _check_checklist_verified(customer)
-        claimed = AdmissionRequest.objects.filter(
-            pk=admission.pk, decision=AdmissionDecision.PENDING
-        ).update(decision=decision, decided_by=decided_by, decided_at=now, comment=comment)
+        claimed = pending.update(
+            decision=decision, decided_by=decided_by, decided_at=now, comment=comment
+        )
         if claimed != 1:
-            raise BusinessRuleError(_("This admission request has already been decided."))
+            raise BusinessRuleError(already_decided)
         Customer.objects.filter(pk=customer.pk, status=CustomerStatus.PENDING_ADMISSION).update(
             status=new_status, updated_at=now
         )
