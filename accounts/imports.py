@@ -1225,6 +1225,9 @@ class Validator:
                     by_reference.setdefault((record.customer_id, record.reference), record)
                 by_value.setdefault((record.customer_id, record.date, record.amount), record)
         seen: dict[tuple, int] = {}
+        from contracts.services import prepaid_delivery_check  # receivables: 先款后货
+
+        prepaid_used: dict[int, Decimal] = defaultdict(Decimal)
         header = lambda key: self._header(sheet, key)  # noqa: E731
         for row in rows:
             data = row.data
@@ -1267,6 +1270,13 @@ class Validator:
                 record = Transaction(customer=parent, created_by=self.user, **values)
                 row.action = "create"
                 self._model_errors(row, sheet, record, set(values))
+                # receivables: the form's prepaid rule (先款后货); earlier rows count as used.
+                try:
+                    prepaid_delivery_check(record=record, pending=prepaid_used[parent.pk])
+                except BusinessRuleError as error:
+                    row.error(header("amount"), error.message)
+                else:
+                    prepaid_used[parent.pk] += amount
             else:
                 changed = [
                     name
@@ -1538,6 +1548,9 @@ def _write(user: User, rows: dict[str, list[Row]]) -> CommitResult:
     _create_with_history(
         Transaction, [r.instance for r in records if r.action == "create"], user, reason, now
     )
+    from contracts.services import prepayment_use_record  # receivables: 先款后货
+
+    prepayment_use_record(records=[r.instance for r in records if r.action == "create"])
     _bulk_update(Transaction, [r for r in records if r.action == "update"], user, reason)
     count("transactions", rows.get("transactions", []))
     return result

@@ -10,7 +10,10 @@ from .models import (
     Contract,
     ContractNumberCounter,
     CreditOverride,
+    CreditPolicy,
+    CreditRequest,
     PaymentInstalment,
+    PrepaymentUse,
 )
 
 
@@ -153,3 +156,45 @@ class CreditOverrideAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_filter = [("used_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__name", "reason"]
     autocomplete_fields = ["customer", "approved_by"]
+
+
+# --- Credit (read-only: requests change through their services) ------------------------------
+
+
+@admin.register(CreditPolicy)
+class CreditPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Admins set the amount above which a credit request also needs an executive."""
+
+    list_display = ["__str__", "executive_above"]
+
+
+class ReadOnlyAdmin(NoDeleteMixin, admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CreditRequest)
+class CreditRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "customer",
+        "old_terms",
+        "old_limit",
+        "new_terms",
+        "new_limit",
+        "status",
+        "proposed_by",
+        "proposed_at",
+    ]
+    list_filter = ["status", "new_terms", "needs_executive"]
+    search_fields = ["customer__name", "reason"]
+    list_select_related = ["customer", "proposed_by"]
+
+
+@admin.register(PrepaymentUse)
+class PrepaymentUseAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "transaction", "amount", "created_at"]
+    search_fields = ["customer__name"]
+    list_select_related = ["customer", "transaction"]
