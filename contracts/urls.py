@@ -69,7 +69,7 @@ urlpatterns = [
     path("credit/<int:pk>/", views.credit_request_detail, name="credit_request_detail"),
     path("credit/<int:pk>/decide/", views.credit_request_decide, name="credit_request_decide"),
     path(
-        "credit/customers/<int:pk>/new/",
+        "credit/customers/<int:customer_pk>/new/",
         views.credit_request_create,
         name="credit_request_create",
     ),

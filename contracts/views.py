@@ -675,8 +675,8 @@ def get_credit_request_for_user(request: HttpRequest, pk: int) -> CreditRequest:
 
 
 @login_required
-def credit_request_create(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+def credit_request_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
     require(permissions.can_propose_credit(request.user, customer))
     form = CreditRequestForm(
         request.POST or None,
