@@ -146,14 +146,3 @@ def can_decide_credit(user, credit_request) -> bool:
     if credit_request.status == CreditRequestStatus.PENDING_EXECUTIVE:
         return is_executive(user)
     return False
-
-
-def sees_credit_requests(user) -> bool:
-    """Who has a list of credit requests: deciders and proposers."""
-    return (
-        is_finance(user)
-        or is_executive(user)
-        or is_account_manager(user)
-        or is_department_head(user)
-        or is_admin(user)
-    )
