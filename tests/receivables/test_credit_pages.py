@@ -237,3 +237,60 @@ def test_the_request_detail_keeps_its_query_budget(
     client.get(url)
     with django_assert_max_num_queries(14):
         assert client.get(url).status_code == 200
+
+
+def test_each_decider_waits_for_their_own_step(client_for, manager, finance, executive):
+    customer = admitted_customer(manager=manager)
+    credit_request = services.credit_request_submit(
+        customer=customer,
+        proposed_by=manager,
+        credit_terms="credit",
+        credit_limit=Decimal("6000000"),
+        reason="战略客户",
+    )
+    url = reverse("contracts:credit_requests")
+    assert list(client_for(executive).get(url).context["credit_requests"]) == []
+    assert len(client_for(finance).get(url).context["credit_requests"]) == 1
+    services.credit_request_decide(
+        credit_request=credit_request, decided_by=finance, approve=True, comment=""
+    )
+    assert list(client_for(finance).get(url).context["credit_requests"]) == []
+    assert [r.pk for r in client_for(executive).get(url).context["credit_requests"]] == [
+        credit_request.pk
+    ]
+
+
+def test_someone_with_no_customers_sees_an_empty_list(client_for, manager, outsider):
+    services.credit_request_submit(
+        customer=admitted_customer(manager=manager),
+        proposed_by=manager,
+        credit_terms="credit",
+        credit_limit=Decimal("100000"),
+        reason="年度框架合同",
+    )
+    response = client_for(outsider).get(reverse("contracts:credit_requests"))
+    assert response.status_code == 200
+    assert list(response.context["credit_requests"]) == []
+
+
+def test_credit_requests_are_read_only_in_admin(client_for, manager, admin_user):
+    services.credit_request_submit(
+        customer=admitted_customer(manager=manager),
+        proposed_by=manager,
+        credit_terms="credit",
+        credit_limit=Decimal("100000"),
+        reason="年度框架合同",
+    )
+    credit_request = CreditRequest.objects.get()
+    client = client_for(admin_user)
+    assert client.get(reverse("admin:contracts_creditrequest_add")).status_code == 403
+    change_url = reverse("admin:contracts_creditrequest_change", args=[credit_request.pk])
+    response = client.post(change_url, {"status": "approved", "new_limit": "99999999"})
+    assert response.status_code == 403
+    delete_url = reverse("admin:contracts_creditrequest_delete", args=[credit_request.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    credit_request.refresh_from_db()
+    assert (credit_request.status, credit_request.new_limit) == (
+        "pending_finance",
+        Decimal("100000.00"),
+    )
