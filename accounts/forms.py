@@ -65,6 +65,8 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
+        # Credit terms and limit are shown, not edited (customer_form.html): they change
+        # through a credit request decided by finance. New customers start prepaid, limit 0.
         fields = [
             "name",
             "short_name",
@@ -78,8 +80,6 @@ class CustomerForm(forms.ModelForm):
             "department",
             "primary_manager",
             "assistant_manager",
-            "credit_terms",
-            "credit_limit",
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}

@@ -47,6 +47,9 @@ def _require(allowed: bool) -> None:
 def customer_create(*, created_by: User, **fields) -> Customer:
     """Create a prospect. Managers become its primary manager unless one is given."""
     _require(permissions.can_create_customer(created_by))
+    if {"credit_terms", "credit_limit"} & fields.keys():
+        # New customers start prepaid with no limit; credit comes from a credit request.
+        raise BusinessRuleError(_("These fields cannot be set here."))
     customer = Customer(created_by=created_by, status=CustomerStatus.PROSPECT, **fields)
     if customer.primary_manager_id is None and permissions.is_account_manager(created_by):
         customer.primary_manager = created_by
@@ -82,6 +85,8 @@ def customer_update(*, customer: Customer, updated_by: User, **fields) -> Custom
     """Change archive fields. Managers, status, tier and score have their own services."""
     _require(permissions.can_edit_customer(updated_by, customer))
     protected = {"status", "tier", "score", *[role.value for role in ManagerRole]}
+    # Credit terms and limit change only through an approved credit request (contracts).
+    protected |= {"credit_terms", "credit_limit"}
     if protected & fields.keys():
         raise BusinessRuleError(_("These fields cannot be changed here."))
     for name, value in fields.items():
@@ -135,11 +140,13 @@ def transaction_add(*, customer: Customer, added_by: User, **fields) -> Transact
     _require(permissions.can_edit_customer(added_by, customer))
     record = Transaction(customer=customer, created_by=added_by, **fields)
     record.full_clean()
-    from contracts.services import transaction_check  # receivables: credit terms, plan facts
+    # receivables: credit terms, plan facts, prepayments used (先款后货)
+    from contracts.services import prepayment_use_record, transaction_check
 
     with transaction.atomic():
         transaction_check(record=record)  # receivables: refuses, or fills in due/paid dates
         record.save()
+        prepayment_use_record(records=[record])
     return record
 
 
@@ -886,7 +893,8 @@ def transactions_bulk_write(
     and is written before the next is checked: the next one's limit counts it.
     A refusal carries the record it refused (error.record).
     """
-    from contracts.services import transaction_check  # receivables: credit terms, plan facts
+    # receivables: credit terms, plan facts, prepayments used (先款后货)
+    from contracts.services import prepayment_use_record, transaction_check
 
     now = timezone.now()
     for record in created:
@@ -897,6 +905,7 @@ def transactions_bulk_write(
             error.record = record
             raise
         _bulk_create_with_history(Transaction, [record], by, reason, now)
+        prepayment_use_record(records=[record])
     _bulk_update_with_history(Transaction, changes, by, reason)
 
 

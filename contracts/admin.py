@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import (
     AuditAdmin,
+    CrmAdmin,
     CrmHistoryAdmin,
     ReadOnlyInline,
     state_action,
@@ -18,7 +19,10 @@ from .models import (
     Contract,
     ContractNumberCounter,
     CreditOverride,
+    CreditPolicy,
+    CreditRequest,
     PaymentInstalment,
+    PrepaymentUse,
 )
 
 
@@ -184,3 +188,37 @@ class CreditOverrideAdmin(CrmHistoryAdmin):
     list_filter = [("used_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__name", "reason"]
     autocomplete_fields = ["customer", "approved_by"]
+
+
+# --- Credit (read-only: requests change through their services) ------------------------------
+
+
+@admin.register(CreditPolicy)
+class CreditPolicyAdmin(CrmAdmin):
+    """Admins set the amount above which a credit request also needs an executive."""
+
+    list_display = ["__str__", "executive_above"]
+
+
+@admin.register(CreditRequest)
+class CreditRequestAdmin(AuditAdmin):
+    list_display = [
+        "customer",
+        "old_terms",
+        "old_limit",
+        "new_terms",
+        "new_limit",
+        "status",
+        "proposed_by",
+        "proposed_at",
+    ]
+    list_filter = ["status", "new_terms", "needs_executive"]
+    search_fields = ["customer__name", "reason"]
+    list_select_related = ["customer", "proposed_by"]
+
+
+@admin.register(PrepaymentUse)
+class PrepaymentUseAdmin(AuditAdmin):
+    list_display = ["customer", "transaction", "amount", "created_at"]
+    search_fields = ["customer__name"]
+    list_select_related = ["customer", "transaction"]

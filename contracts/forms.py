@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import check_upload
+from accounts.models import CreditTerms
 
 from .models import Collection, Contract, CreditOverride
 from .selectors import draftable_customers
@@ -137,3 +138,19 @@ class CreditOverrideForm(forms.ModelForm):
 
 # The optional plan on the "new contract" page: empty rows are ignored.
 DraftPlanFormSet = forms.formset_factory(InstalmentForm, extra=4, max_num=24, validate_max=True)
+
+
+# --- Credit requests -----------------------------------------------------------------------
+
+
+class CreditRequestForm(forms.Form):
+    credit_terms = forms.ChoiceField(label=_("Proposed terms"), choices=CreditTerms.choices)
+    credit_limit = forms.DecimalField(
+        label=_("Proposed credit limit (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        initial=Decimal("0"),
+        help_text=_("0 for prepaid terms."),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

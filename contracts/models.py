@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts import permissions
-from accounts.models import Customer, Department, FastChoiceDisplayMixin
+from accounts.models import CreditTerms, Customer, Department, FastChoiceDisplayMixin
 
 from .rules import RuleCondition, parse_tiers
 
@@ -651,3 +651,168 @@ class CreditOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} ≤ {self.max_amount}"
+
+
+# --- Credit (信用): credit requests, the policy behind them, prepayments used by deliveries ---
+
+
+class CreditPolicy(models.Model):
+    """The credit rules an admin may change; the first row is in force."""
+
+    executive_above = models.DecimalField(
+        _("executive approval above (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("5000000"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("A credit request for a new limit above this amount also needs an executive."),
+    )
+
+    class Meta:
+        verbose_name = _("credit policy")
+        verbose_name_plural = _("credit policies")
+
+    def __str__(self) -> str:
+        return str(_("Credit policy"))
+
+    @classmethod
+    def current(cls) -> CreditPolicy:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class CreditRequestStatus(models.TextChoices):
+    PENDING_FINANCE = "pending_finance", _("Awaiting finance")
+    PENDING_EXECUTIVE = "pending_executive", _("Awaiting the executive")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+CREDIT_REQUEST_OPEN = (CreditRequestStatus.PENDING_FINANCE, CreditRequestStatus.PENDING_EXECUTIVE)
+
+
+class CreditRequestQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CreditRequestQuerySet:
+        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+
+
+def _money(verbose_name):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, null=True, blank=True)
+
+
+class CreditRequest(models.Model):
+    """A proposed change of a customer's credit terms and limit (信用申请), decided by finance
+    and, above the policy's amount, an executive. Each step keeps the exposure it saw."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="credit_requests",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=CreditRequestStatus,
+        default=CreditRequestStatus.PENDING_FINANCE,
+        db_index=True,
+    )
+    old_terms = models.CharField(_("terms before"), max_length=10, choices=CreditTerms)
+    old_limit = models.DecimalField(_("limit before"), max_digits=14, decimal_places=2)
+    new_terms = models.CharField(_("proposed terms"), max_length=10, choices=CreditTerms)
+    new_limit = models.DecimalField(
+        _("proposed limit (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    reason = models.TextField(_("reason"))
+    needs_executive = models.BooleanField(_("needs an executive"), default=False)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    proposed_balance = _money(_("receivable balance when proposed"))
+    proposed_overdue = _money(_("overdue when proposed"))
+    finance_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by (finance)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finance_at = models.DateTimeField(_("finance decided at"), null=True, blank=True)
+    finance_comment = models.TextField(_("finance comment"), blank=True)
+    finance_balance = _money(_("receivable balance at finance's decision"))
+    finance_overdue = _money(_("overdue at finance's decision"))
+    executive_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by (executive)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    executive_at = models.DateTimeField(_("executive decided at"), null=True, blank=True)
+    executive_comment = models.TextField(_("executive comment"), blank=True)
+    executive_balance = _money(_("receivable balance at the executive's decision"))
+    executive_overdue = _money(_("overdue at the executive's decision"))
+
+    objects = CreditRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("credit request")
+        verbose_name_plural = _("credit requests")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status__in=["pending_finance", "pending_executive"]),
+                name="one_open_credit_request_per_customer",
+                violation_error_message=_("This customer already has an open credit request."),
+            ),
+            models.CheckConstraint(
+                condition=Q(new_limit__gte=0), name="credit_request_limit_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "proposed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.new_terms} {self.new_limit}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:credit_request_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in CREDIT_REQUEST_OPEN
+
+
+class PrepaymentUse(models.Model):
+    """The part of a prepaid customer's confirmed payments a delivery used up (先款后货)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="prepayment_uses",
+    )
+    transaction = models.OneToOneField(
+        "accounts.Transaction",
+        verbose_name=_("delivery"),
+        on_delete=models.PROTECT,
+        related_name="prepayment_use",
+    )
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("prepayment used by a delivery")
+        verbose_name_plural = _("prepayments used by deliveries")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.transaction_id}: {self.amount}"

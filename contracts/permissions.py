@@ -118,3 +118,31 @@ def can_confirm_collection(user) -> bool:
 
 def sees_company_receivables(user) -> bool:
     return sees_all_list(user)
+
+
+# --- Credit requests -------------------------------------------------------------------------
+
+
+def can_propose_credit(user, customer) -> bool:
+    """The customer's account manager, or the head of its department, proposes new terms."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        (is_account_manager(user) or is_department_head(user)) and manages_customer(user, customer)
+    ) or heads_department(user, customer.department_id)
+
+
+def can_decide_credit(user, credit_request) -> bool:
+    """Finance decides first, then (above the policy's amount) an executive; never the
+    proposer. The request's state says whose step it is."""
+    from .models import CreditRequestStatus
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if credit_request.proposed_by_id == user.pk:
+        return False
+    if credit_request.status == CreditRequestStatus.PENDING_FINANCE:
+        return is_finance(user)
+    if credit_request.status == CreditRequestStatus.PENDING_EXECUTIVE:
+        return is_executive(user)
+    return False

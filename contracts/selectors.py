@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -22,11 +23,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from accounts import permissions as roles
-from accounts.models import Customer, CustomerStatus, Transaction
+from accounts.models import CreditTerms, Customer, CustomerStatus, Transaction
 
 from .models import (
     AgeingBucket,
@@ -37,7 +38,7 @@ from .models import (
     InstalmentState,
     PaymentInstalment,
 )
-from .rules import AGEING_LIMITS, on_time_share
+from .rules import AGEING_LIMITS, on_time_share, over_credit_limit
 
 
 def draftable_customers(user) -> QuerySet:
@@ -193,26 +194,142 @@ def instalments_of(contract: Contract, *, today=None) -> QuerySet:
 
 
 def customer_open_receivables(customer) -> Decimal:
-    """What the customer owes or has committed to: open instalments of committed contracts,
-    committed contracts without a plan at their full amount, and unpaid transactions outside
-    any contract plan."""
+    """What the customer owes or has committed to (see customer_exposures)."""
+    return customer_exposure(customer).balance
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A customer's credit exposure (信用敞口), as credit is decided on it."""
+
+    credit_terms: str
+    credit_limit: Decimal
+    balance: Decimal
+    overdue: Decimal
+
+    @property
+    def is_credit(self) -> bool:
+        return self.credit_terms == CreditTerms.CREDIT
+
+    @property
+    def over_limit(self) -> bool:
+        return self.is_credit and self.balance > self.credit_limit
+
+    def would_exceed(self, amount) -> bool:
+        """Whether a further amount takes a credit customer over the limit."""
+        return over_credit_limit(
+            credit_terms=self.credit_terms,
+            credit_limit=self.credit_limit,
+            open_receivables=self.balance,
+            amount=Decimal(amount or 0),
+        )
+
+
+def customer_exposures(customers, *, today=None) -> dict[int, Exposure]:
+    """Return each customer's exposure in a fixed number of queries, whatever their number.
+
+    balance: open instalments of committed contracts, committed contracts without a plan at
+    their full amount, and unpaid transactions outside any contract plan. overdue: what of
+    that is past due — instalments of contracts in force and transactions past their due date.
+    """
+    today = today or timezone.localdate()
+    customers = list(customers)
+    ids = [customer.pk for customer in customers]
+    money = DecimalField(max_digits=16, decimal_places=2)
+    totals = {pk: [Decimal("0"), Decimal("0")] for pk in ids}
     instalments = PaymentInstalment.objects.filter(
-        contract__customer=customer, contract__status__in=EXPOSURE_STATUSES
+        contract__customer__in=ids, contract__status__in=EXPOSURE_STATUSES
     )
-    open_plans = ageing_summary(instalments.with_facts())[0]["total"]
-    unplanned = Contract.objects.filter(
-        customer=customer, status__in=EXPOSURE_STATUSES, instalments__isnull=True
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    codes = [
-        f"{number}/{sequence}"
-        for number, sequence in instalments.values_list("contract__number", "sequence")
-    ]
+    plans = (
+        instalments.with_facts(today=today)
+        .order_by()
+        .values("contract__customer")
+        .annotate(
+            total=Coalesce(Sum("open_amount"), ZERO, output_field=money),
+            overdue=Coalesce(
+                Sum(
+                    "open_amount",
+                    filter=Q(state=InstalmentState.OVERDUE)
+                    & Q(contract__status__in=RECEIVABLE_STATUSES),
+                ),
+                ZERO,
+                output_field=money,
+            ),
+        )
+    )
+    for row in plans:
+        totals[row["contract__customer"]][0] += row["total"]
+        totals[row["contract__customer"]][1] += row["overdue"]
+    unplanned = (
+        Contract.objects.filter(
+            customer__in=ids, status__in=EXPOSURE_STATUSES, instalments__isnull=True
+        )
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum("amount"))
+    )
+    for row in unplanned:
+        totals[row["customer"]][0] += row["total"]
+    codes = instalments.annotate(
+        code=Concat("contract__number", Value("/"), Cast("sequence", CharField()))
+    ).values("code")
     unpaid = (
-        Transaction.objects.filter(customer=customer, paid_date__isnull=True)
-        .exclude(reference__in=codes)
-        .aggregate(total=Sum("amount"))["total"]
-    ) or Decimal("0")
-    return Decimal(open_plans) + unplanned + unpaid
+        Transaction.objects.filter(customer__in=ids, paid_date__isnull=True)
+        .exclude(reference__in=Subquery(codes))
+        .order_by()
+        .values("customer")
+        .annotate(
+            total=Sum("amount"),
+            overdue=Coalesce(Sum("amount", filter=Q(due_date__lt=today)), ZERO, output_field=money),
+        )
+    )
+    for row in unpaid:
+        totals[row["customer"]][0] += row["total"]
+        totals[row["customer"]][1] += row["overdue"]
+    return {
+        customer.pk: Exposure(
+            credit_terms=customer.credit_terms,
+            credit_limit=customer.credit_limit,
+            balance=Decimal(totals[customer.pk][0]),
+            overdue=Decimal(totals[customer.pk][1]),
+        )
+        for customer in customers
+    }
+
+
+def customer_exposure(customer, *, today=None) -> Exposure:
+    return customer_exposures([customer], today=today)[customer.pk]
+
+
+def prepayment_balance(customer) -> Decimal:
+    """A prepaid customer's confirmed payments not yet used by a delivery (先款后货)."""
+    from .models import Collection, PrepaymentUse
+
+    received = Collection.objects.filter(
+        contract__customer=customer, confirmed_at__isnull=False
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    used = PrepaymentUse.objects.filter(customer=customer).aggregate(total=Sum("amount"))[
+        "total"
+    ] or Decimal("0")
+    return received - used
+
+
+def credit_requests_waiting_for(user) -> QuerySet:
+    """Return the open credit requests this user may decide now, oldest first."""
+    from .models import CreditRequest, CreditRequestStatus
+
+    states = []
+    if roles.is_finance(user):
+        states.append(CreditRequestStatus.PENDING_FINANCE)
+    if roles.is_executive(user):
+        states.append(CreditRequestStatus.PENDING_EXECUTIVE)
+    return (
+        CreditRequest.objects.visible_to(user)
+        .filter(status__in=states)
+        .exclude(proposed_by=user)
+        .select_related("customer", "proposed_by")
+        .order_by("proposed_at", "pk")
+    )
 
 
 def instalment_by_code(customer, reference: str) -> PaymentInstalment | None:

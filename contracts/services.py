@@ -14,6 +14,7 @@ Choices made where the policy is silent:
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -25,12 +26,13 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import BusinessRuleError
 from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
-from accounts.permissions import Role, heads_department, require
+from accounts.permissions import Role, heads_department, is_finance, require
 from config.jobs import chunks, history_record_changes, serialize_job
 from notifications.services import notify, notify_bulk, notify_many
 
 from . import permissions, selectors
 from .models import (
+    CREDIT_REQUEST_OPEN,
     ApprovalRound,
     ApprovalRule,
     ApprovalStep,
@@ -40,10 +42,14 @@ from .models import (
     ContractNumberCounter,
     ContractStatus,
     CreditOverride,
+    CreditPolicy,
+    CreditRequest,
+    CreditRequestStatus,
     DeciderRole,
     InstalmentState,
     PaymentInstalment,
     PaymentMethod,
+    PrepaymentUse,
     RoundOutcome,
     StepStatus,
 )
@@ -535,8 +541,9 @@ def contracts_hand_over(*, handover) -> int:
 #   tier score's payment_record and the receivables pages read the same facts.
 # - An instalment that is not delivered yet has no transaction, so it is not in payment_record
 #   (nothing delivered, nothing owed late); it is on the receivables lists all the same.
-# - Prepaid (先款后货) is enforced on deliveries under a plan. A prepaid customer's transaction
-#   outside any plan is not checked: the CRM has no payment to match it with.
+# - Prepaid (先款后货) is enforced on every delivery: one under a plan needs its instalment paid,
+#   and every delivery needs confirmed collections of the customer that no earlier delivery
+#   used up (PrepaymentUse rows record what each delivery used).
 # - A credit customer's exposure: open instalments of approved/signed/active/expired contracts,
 #   such contracts without a plan at full amount, and unpaid transactions outside any plan.
 
@@ -727,8 +734,9 @@ def transaction_check(*, record: Transaction) -> None:
     """Apply the credit terms to a transaction about to be recorded; fill in instalment facts.
 
     - A delivery naming an instalment (reference HT-2026-0001/2) takes its due date and paid
-      date from the instalment; one delivery per instalment. For a prepaid customer (先款后货)
-      the instalment must be paid by confirmed collections first.
+      date from the instalment; one delivery per instalment.
+    - A prepaid customer's delivery, naming an instalment or not, needs confirmed payments
+      that cover it (prepaid_delivery_check).
     - A credit customer's transaction outside any plan that takes open receivables over the
       credit limit is refused unless finance granted an override; it is used up here.
     """
@@ -740,17 +748,7 @@ def transaction_check(*, record: Transaction) -> None:
                 _("A delivery is already recorded for instalment %(code)s.")
                 % {"code": instalment.code}
             )
-        if (
-            customer.credit_terms == CreditTerms.PREPAID
-            and instalment.state != InstalmentState.PAID
-        ):
-            raise BusinessRuleError(
-                _(
-                    "%(customer)s pays before delivery (先款后货): instalment %(code)s must be "
-                    "paid and confirmed by finance before the delivery is recorded."
-                )
-                % {"customer": customer.name, "code": instalment.code}
-            )
+        prepaid_delivery_check(record=record, instalment=instalment)
         if instalment.due_date < record.date:
             # accounts keeps due date ≥ transaction date: the sale is dated no later than the
             # instalment's due date, which is what the payment record is measured against.
@@ -758,6 +756,7 @@ def transaction_check(*, record: Transaction) -> None:
         record.due_date = instalment.due_date
         record.paid_date = instalment.paid_on
         return
+    prepaid_delivery_check(record=record, instalment=None)
     if customer.credit_terms != CreditTerms.CREDIT or record.paid_date is not None:
         return
     open_receivables = selectors.customer_open_receivables(customer)
@@ -914,3 +913,251 @@ def _send_overdue_digests(today: datetime.date) -> int:
             }
         )
     return len(notify_bulk(items))
+
+
+# --- Prepaid deliveries (先款后货) -------------------------------------------------------------
+
+
+def _lock_customer(customer_id: int) -> None:
+    """Serialise the deliveries of one customer (row lock; SQLite: the IMMEDIATE write lock)."""
+    if transaction.get_connection().in_atomic_block:
+        list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk"))
+
+
+def prepaid_delivery_check(
+    *, record: Transaction, instalment: PaymentInstalment | None = None, pending=Decimal("0")
+) -> None:
+    """Refuse a prepaid customer's delivery that confirmed payments do not cover.
+
+    Every path that records a transaction calls this (the form through transaction_check, the
+    Excel import per row). A delivery naming an instalment needs that instalment paid; every
+    delivery needs confirmed collections of the customer not yet used by earlier deliveries,
+    less `pending` (rows of the same import before this one). A covered delivery is paid: its
+    paid date is the delivery date unless one was given.
+    """
+    customer = record.customer
+    if customer.credit_terms != CreditTerms.PREPAID:
+        return
+    if instalment is None:
+        instalment = selectors.instalment_by_code(customer, record.reference)
+    if instalment is not None and instalment.state != InstalmentState.PAID:
+        raise BusinessRuleError(
+            _(
+                "%(customer)s pays before delivery (先款后货): instalment %(code)s must be "
+                "paid and confirmed by finance before the delivery is recorded."
+            )
+            % {"customer": customer.name, "code": instalment.code}
+        )
+    _lock_customer(customer.pk)
+    available = selectors.prepayment_balance(customer) - Decimal(pending)
+    if Decimal(record.amount) > available:
+        raise BusinessRuleError(
+            _(
+                "%(customer)s pays before delivery (先款后货): this delivery of ¥%(amount)s "
+                "needs payments confirmed by finance that cover it; ¥%(available)s is "
+                "available."
+            )
+            % {
+                "customer": customer.name,
+                "amount": f"{Decimal(record.amount):,.2f}",
+                "available": f"{max(available, Decimal('0')):,.2f}",
+            }
+        )
+    if record.paid_date is None:
+        record.paid_date = record.date
+
+
+def prepayment_use_record(*, records) -> int:
+    """Record what saved deliveries of prepaid customers used of their payments."""
+    uses = [
+        PrepaymentUse(customer_id=record.customer_id, transaction=record, amount=record.amount)
+        for record in records
+        if record.pk and record.customer.credit_terms == CreditTerms.PREPAID
+    ]
+    PrepaymentUse.objects.bulk_create(uses, batch_size=500)
+    return len(uses)
+
+
+# --- Credit requests (信用申请) ----------------------------------------------------------------
+# Choices made where the policy is silent:
+# - A customer has at most one open request; it is decided by finance, then by an executive
+#   when the proposed limit is above the policy's amount (fixed when proposed).
+# - A prepaid customer has no limit: proposing prepaid terms means a limit of 0.
+# - Each step keeps the exposure (receivable balance, overdue) its decider saw.
+
+
+class CreditRequestDecided(BusinessRuleError):
+    """Someone else decided this request first (or it has moved on)."""
+
+
+def _credit_deciders(status: str) -> QuerySet:
+    group = Role.FINANCE if status == CreditRequestStatus.PENDING_FINANCE else Role.EXECUTIVE
+    return User.objects.filter(is_active=True, groups__name=group).distinct()
+
+
+def _credit_values(credit_request: CreditRequest) -> dict:
+    return {
+        "customer": credit_request.customer.name,
+        "terms": credit_request.get_new_terms_display(),
+        "limit": f"{credit_request.new_limit:,.2f}",
+    }
+
+
+def credit_request_submit(
+    *, customer: Customer, proposed_by: User, credit_terms: str, credit_limit, reason: str
+) -> CreditRequest:
+    """Propose new credit terms and limit for a customer; finance is asked to decide."""
+    require(permissions.can_propose_credit(proposed_by, customer))
+    reason = (reason or "").strip()
+    if not reason:
+        raise BusinessRuleError(_("Give a reason for the credit request."))
+    if credit_terms not in CreditTerms.values:
+        raise BusinessRuleError(_("Choose prepaid or credit terms."))
+    credit_limit = Decimal(credit_limit or 0)
+    if credit_terms == CreditTerms.PREPAID and credit_limit != 0:
+        raise BusinessRuleError(_("A prepaid customer has no credit limit; enter 0."))
+    customer = Customer.objects.get(pk=customer.pk)
+    if (credit_terms, credit_limit) == (customer.credit_terms, customer.credit_limit):
+        raise BusinessRuleError(_("These are the customer's current terms and limit."))
+    exposure = selectors.customer_exposure(customer)
+    credit_request = CreditRequest(
+        customer=customer,
+        old_terms=customer.credit_terms,
+        old_limit=customer.credit_limit,
+        new_terms=credit_terms,
+        new_limit=credit_limit,
+        reason=reason,
+        needs_executive=credit_limit > CreditPolicy.current().executive_above,
+        proposed_by=proposed_by,
+        proposed_balance=exposure.balance,
+        proposed_overdue=exposure.overdue,
+    )
+    credit_request.full_clean(validate_constraints=False)
+    with transaction.atomic():
+        if CreditRequest.objects.filter(customer=customer, status__in=CREDIT_REQUEST_OPEN).exists():
+            raise BusinessRuleError(_("This customer already has an open credit request."))
+        try:
+            with transaction.atomic():
+                credit_request.save()
+        except IntegrityError as error:
+            raise BusinessRuleError(
+                _("This customer already has an open credit request.")
+            ) from error
+        notify_many(
+            _credit_deciders(CreditRequestStatus.PENDING_FINANCE).exclude(pk=proposed_by.pk),
+            message=_(
+                "Credit request for %(customer)s (%(terms)s, limit ¥%(limit)s) awaits your "
+                "decision."
+            )
+            % _credit_values(credit_request),
+            link=credit_request.get_absolute_url(),
+        )
+    return credit_request
+
+
+def customer_credit_apply(
+    *, customer: Customer, credit_terms: str, credit_limit, changed_by: User, reason: str
+) -> Customer:
+    """Write new credit terms and limit onto a customer, in its history. Call only from an
+    approved credit request, inside its transaction."""
+    customer = Customer.objects.get(pk=customer.pk)
+    customer.credit_terms = credit_terms
+    customer.credit_limit = credit_limit
+    # Only the two fields change: an old flaw elsewhere in the archive must not block it.
+    others = [
+        f.name for f in Customer._meta.fields if f.name not in ("credit_terms", "credit_limit")
+    ]
+    customer.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
+    customer._change_reason = reason[:100]
+    customer._history_user = changed_by
+    customer.save(update_fields=["credit_terms", "credit_limit", "updated_at"])
+    return customer
+
+
+def credit_request_decide(
+    *, credit_request: CreditRequest, decided_by: User, approve: bool, comment: str = ""
+) -> CreditRequest:
+    """Finance's or the executive's decision on the request's current step, exactly once.
+
+    Approval of the last step applies the new terms to the customer in the same transaction.
+    """
+    credit_request = CreditRequest.objects.select_related("customer", "proposed_by").get(
+        pk=credit_request.pk
+    )
+    if credit_request.proposed_by_id == decided_by.pk:
+        raise PermissionDenied(_("You cannot decide on your own credit request."))
+    if not credit_request.is_open:
+        raise CreditRequestDecided(_("This credit request has already been decided."))
+    if not permissions.can_decide_credit(decided_by, credit_request):
+        if credit_request.finance_at is not None and is_finance(decided_by):
+            # Finance lost the race to another finance user: their step is done.
+            raise CreditRequestDecided(_("Finance has already decided this request."))
+        raise PermissionDenied
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise BusinessRuleError(_("Give a reason for the rejection."))
+    step = credit_request.status
+    exposure = selectors.customer_exposure(credit_request.customer)
+    now = timezone.now()
+    prefix = "finance" if step == CreditRequestStatus.PENDING_FINANCE else "executive"
+    forward = approve and step == CreditRequestStatus.PENDING_FINANCE
+    forward = forward and credit_request.needs_executive
+    if not approve:
+        new_status = CreditRequestStatus.REJECTED
+    elif forward:
+        new_status = CreditRequestStatus.PENDING_EXECUTIVE
+    else:
+        new_status = CreditRequestStatus.APPROVED
+    values = {
+        "status": new_status,
+        f"{prefix}_by": decided_by,
+        f"{prefix}_at": now,
+        f"{prefix}_comment": comment,
+        f"{prefix}_balance": exposure.balance,
+        f"{prefix}_overdue": exposure.overdue,
+    }
+    with transaction.atomic():
+        claimed = CreditRequest.objects.filter(pk=credit_request.pk, status=step).update(**values)
+        if claimed != 1:
+            raise CreditRequestDecided(
+                _("Someone else has just decided this request; your decision was not recorded.")
+            )
+        credit_request.refresh_from_db()
+        texts = _credit_values(credit_request) | {"user": decided_by, "comment": comment}
+        link = credit_request.get_absolute_url()
+        if new_status == CreditRequestStatus.APPROVED:
+            customer_credit_apply(
+                customer=credit_request.customer,
+                credit_terms=credit_request.new_terms,
+                credit_limit=credit_request.new_limit,
+                changed_by=decided_by,
+                reason=_("Credit request approved by %(user)s") % texts,
+            )
+            message = (
+                _(
+                    "Credit request for %(customer)s approved by %(user)s: %(terms)s, limit "
+                    "¥%(limit)s."
+                )
+                % texts
+            )
+        elif new_status == CreditRequestStatus.PENDING_EXECUTIVE:
+            notify_many(
+                _credit_deciders(new_status).exclude(pk=credit_request.proposed_by_id),
+                message=_(
+                    "Credit request for %(customer)s (%(terms)s, limit ¥%(limit)s), approved by "
+                    "finance, awaits your decision."
+                )
+                % texts,
+                link=link,
+            )
+            message = (
+                _(
+                    "Credit request for %(customer)s approved by finance (%(user)s); it now "
+                    "awaits an executive."
+                )
+                % texts
+            )
+        else:
+            message = _("Credit request for %(customer)s rejected by %(user)s: %(comment)s") % texts
+        notify(recipient=credit_request.proposed_by, message=message, link=link)
+    return credit_request

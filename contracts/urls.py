@@ -64,4 +64,13 @@ urlpatterns = [
         views.credit_override_add,
         name="credit_override",
     ),
+    # credit requests (信用申请)
+    path("credit/", views.credit_request_list, name="credit_requests"),
+    path("credit/<int:pk>/", views.credit_request_detail, name="credit_request_detail"),
+    path("credit/<int:pk>/decide/", views.credit_request_decide, name="credit_request_decide"),
+    path(
+        "credit/customers/<int:customer_pk>/new/",
+        views.credit_request_create,
+        name="credit_request_create",
+    ),
 ]

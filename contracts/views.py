@@ -20,7 +20,7 @@ from accounts import spreadsheets as sheets
 from accounts.errors import BusinessRuleError
 from accounts.models import Customer, Department, User
 from accounts.pagination import CappedCountPaginator
-from accounts.permissions import require
+from accounts.permissions import is_executive, is_finance, require
 
 from . import permissions, selectors, services
 from .filters import ContractFilter, ReceivableFilter
@@ -28,6 +28,7 @@ from .forms import (
     CollectionForm,
     ContractForm,
     CreditOverrideForm,
+    CreditRequestForm,
     DecisionForm,
     DraftPlanFormSet,
     FilingForm,
@@ -36,15 +37,18 @@ from .forms import (
     TerminateForm,
 )
 from .models import (
+    CREDIT_REQUEST_OPEN,
     AgeingBucket,
     ApprovalStep,
     Collection,
     Contract,
     ContractStatus,
+    CreditPolicy,
+    CreditRequest,
     InstalmentState,
     PaymentInstalment,
 )
-from .services import StepAlreadyDecided
+from .services import CreditRequestDecided, StepAlreadyDecided
 
 SCOPES = {
     "mine": gettext_lazy("My contracts"),
@@ -230,7 +234,13 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if current is not None:
         current.contract = contract
+    exposure = selectors.customer_exposure(contract.customer)
     context = {
+        # Credit is decided here: the customer's exposure, and whether this contract (not yet
+        # committed, so not yet in the balance) takes it over the limit.
+        "exposure": exposure,
+        "would_exceed": contract.status not in selectors.EXPOSURE_STATUSES
+        and exposure.would_exceed(contract.amount),
         "contract": contract,
         "rounds": rounds,
         "current_step": current,
@@ -531,10 +541,14 @@ def unconfirmed_collections(request: HttpRequest) -> HttpResponse:
         .order_by("received_on", "pk")
     )
     page = Paginator(collections, 25).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    exposures = selectors.customer_exposures({row.contract.customer for row in rows})
+    for row in rows:
+        row.exposure = exposures[row.contract.customer_id]
     return render(
         request,
         "contracts/collection_list.html",
-        {"page_obj": page, "collections": page.object_list, "paginator": page.paginator},
+        {"page_obj": page, "collections": rows, "paginator": page.paginator},
     )
 
 
@@ -586,11 +600,15 @@ def customer_receivables_tab(request: HttpRequest, customer) -> tuple[dict, str]
         .order_by("due_date", "pk")
     )
     window_end = timezone.localdate()
+    exposure = selectors.customer_exposure(customer)
     context = {
         "instalments": rows[:100],
         "total": selectors.ageing_summary(rows.exclude(state=InstalmentState.PAID))[0],
         "buckets": AgeingBucket.choices,
-        "open_receivables": selectors.customer_open_receivables(customer),
+        "exposure": exposure,
+        "open_receivables": exposure.balance,
+        "can_propose_credit": permissions.can_propose_credit(request.user, customer),
+        "credit_requests": customer.credit_requests.select_related("proposed_by")[:5],
         "payment_record": selectors.payment_record_from_receivables(
             customer, start=window_end.replace(year=window_end.year - 1), end=window_end
         ),
@@ -635,3 +653,130 @@ def receivables_export(request: HttpRequest, scope: str) -> HttpResponse:
         queryset=queryset,
         sheet_title=_("Receivables"),
     )
+
+
+# --- Credit requests (信用申请) ----------------------------------------------------------------
+
+CREDIT_REQUEST_LISTS = {
+    "waiting": gettext_lazy("Waiting for me"),
+    "open": gettext_lazy("Open"),
+    "decided": gettext_lazy("Decided"),
+}
+
+
+def get_credit_request_for_user(request: HttpRequest, pk: int) -> CreditRequest:
+    """Return a credit request of a customer the user may see, or 404."""
+    return get_object_or_404(
+        CreditRequest.objects.visible_to(request.user).select_related(
+            "customer", "proposed_by", "finance_by", "executive_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def credit_request_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
+    require(permissions.can_propose_credit(request.user, customer))
+    form = CreditRequestForm(
+        request.POST or None,
+        initial={"credit_terms": customer.credit_terms, "credit_limit": customer.credit_limit},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            credit_request = services.credit_request_submit(
+                customer=customer, proposed_by=request.user, **form.cleaned_data
+            )
+        except (ValidationError, BusinessRuleError) as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Credit request submitted; finance has been notified."))
+            return redirect(credit_request)
+    open_request = customer.credit_requests.filter(status__in=CREDIT_REQUEST_OPEN).first()
+    return render(
+        request,
+        "contracts/creditrequest_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "exposure": selectors.customer_exposure(customer),
+            "open_request": open_request,
+            "executive_above": CreditPolicy.current().executive_above,
+        },
+    )
+
+
+@login_required
+def credit_request_list(request: HttpRequest) -> HttpResponse:
+    user = request.user  # everyone sees the requests of the customers they see
+    decider = is_finance(user) or is_executive(user)
+    which = request.GET.get("list") or ("waiting" if decider else "open")
+    if which not in CREDIT_REQUEST_LISTS:
+        raise Http404
+    if which == "waiting":
+        rows = selectors.credit_requests_waiting_for(user)
+    else:
+        visible = CreditRequest.objects.visible_to(user).select_related("customer", "proposed_by")
+        if which == "open":
+            rows = visible.filter(status__in=CREDIT_REQUEST_OPEN).order_by("proposed_at", "pk")
+        else:
+            rows = visible.exclude(status__in=CREDIT_REQUEST_OPEN).order_by("-proposed_at", "-pk")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    credit_requests = list(page.object_list)
+    exposures = selectors.customer_exposures({row.customer for row in credit_requests})
+    for row in credit_requests:
+        row.exposure = exposures[row.customer_id]
+    return render(
+        request,
+        "contracts/creditrequest_list.html",
+        {
+            "page_obj": page,
+            "paginator": page.paginator,
+            "credit_requests": credit_requests,
+            "lists": list(CREDIT_REQUEST_LISTS.items()),
+            "current_list": which,
+        },
+    )
+
+
+@login_required
+def credit_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    credit_request = get_credit_request_for_user(request, pk)
+    exposure = selectors.customer_exposure(credit_request.customer)
+    return render(
+        request,
+        "contracts/creditrequest_detail.html",
+        {
+            "credit_request": credit_request,
+            "customer": credit_request.customer,
+            "exposure": exposure,
+            "can_decide": permissions.can_decide_credit(request.user, credit_request),
+            "decision_form": DecisionForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def credit_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    credit_request = get_credit_request_for_user(request, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(credit_request)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.credit_request_decide(
+            credit_request=credit_request,
+            decided_by=request.user,
+            approve=approve,
+            comment=form.cleaned_data["comment"],
+        )
+    except CreditRequestDecided as error:
+        messages.warning(request, error.message)
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Approved.") if approve else _("Rejected."))
+    return redirect(credit_request)

@@ -53,3 +53,16 @@ def approve_all(contract, *deciders):
 
 def scan():
     return pdf_upload("signed.pdf")
+
+
+class CreditRequestFactory:
+    """An open credit request for a customer, proposed by its primary manager (the service)."""
+
+    def __new__(cls, *, customer, limit="1000000.00"):
+        return services.credit_request_submit(
+            customer=customer,
+            proposed_by=customer.primary_manager,
+            credit_terms="credit",
+            credit_limit=Decimal(limit),
+            reason="年度框架合同",
+        )

@@ -262,7 +262,10 @@ def test_committing_twice_imports_once(client_for, staff):
 def test_it_imports_transactions_and_skips_them_on_reimport(client_for, staff, settings):
     settings.LANGUAGE_CODE = "en"
     customer = CustomerFactory(
-        credit_code=CODE1, department=staff["manager"].department, primary_manager=staff["manager"]
+        credit_code=CODE1,
+        department=staff["manager"].department,
+        primary_manager=staff["manager"],
+        credit_terms="credit",  # a prepaid customer's deliveries need confirmed payments
     )
     rows = [
         TRANSACTION_HEADERS,
