@@ -266,6 +266,7 @@ def test_it_imports_transactions_and_skips_them_on_reimport(client_for, staff, s
         department=staff["manager"].department,
         primary_manager=staff["manager"],
         credit_terms="credit",  # a prepaid customer's deliveries need confirmed payments
+        credit_limit=Decimal("1000000"),
     )
     rows = [
         TRANSACTION_HEADERS,

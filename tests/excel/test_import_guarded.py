@@ -368,7 +368,13 @@ def test_imported_transactions_keep_to_the_credit_limit_as_the_form_does(manager
 
 
 def test_transaction_rows_follow_the_transaction_forms_rules(manager):
-    CustomerFactory(credit_code=CODE1, department=manager.department, primary_manager=manager)
+    CustomerFactory(
+        credit_code=CODE1,
+        department=manager.department,
+        primary_manager=manager,
+        credit_terms="credit",
+        credit_limit=1_000_000,
+    )  # a credit customer, so that only the form's rules speak
     content = xlsx_bytes(
         ("ERP", [
             ["Customer credit code", "Date", "Amount", "Profit", "Payment due date"],
