@@ -387,9 +387,16 @@ def admission_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def admission_decide(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_decide_admission(request.user, customer))
-    admission = get_object_or_404(
-        AdmissionRequest, customer=customer, decision=AdmissionDecision.PENDING
-    )
+    admission = AdmissionRequest.objects.filter(
+        customer=customer, decision=AdmissionDecision.PENDING
+    ).first()
+    if admission is None:
+        # Decided (by another head, a moment ago) or never submitted: say so on its page.
+        if customer.admission_requests.exists():
+            messages.warning(request, _("This admission request has already been decided."))
+        else:
+            messages.warning(request, _("This customer has no admission request to decide."))
+        return redirect(customer)
     form = AdmissionDecisionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -557,12 +564,28 @@ class PoolListView(CustomerListView):
 @login_required
 @require_POST
 def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request, pk)
-    permissions.require(permissions.can_claim(request.user, customer))
+    user = request.user
+    customer = Customer.objects.visible_to(user).filter(pk=pk).first()
+    if customer is None:
+        # A customer of the manager's own department pool that someone else has just claimed
+        # is no longer visible to them: tell them so (not who claimed it) instead of a 404.
+        claimed_in_department = (
+            user.department_id is not None
+            and (permissions.is_account_manager(user) or permissions.is_department_head(user))
+            and Customer.objects.filter(
+                pk=pk, department_id=user.department_id, primary_manager__isnull=False
+            )
+            .exclude(status=CustomerStatus.TERMINATED)
+            .exists()
+        )
+        if not claimed_in_department:
+            raise Http404
+        messages.warning(request, _("Another manager has just claimed this customer."))
+        return redirect("accounts:pool")
     try:
-        services.pool_claim(customer=customer, user=request.user)
+        services.pool_claim(customer=customer, user=user)
     except BusinessRuleError as error:
-        messages.error(request, error.message)
+        messages.warning(request, error.message)
         return redirect("accounts:pool")
     messages.success(request, _("%(name)s is now yours.") % {"name": customer.name})
     return redirect(customer)
@@ -571,6 +594,10 @@ def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def pool_release(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
+    if customer.primary_manager_id is None and not customer.is_terminated:
+        # Released by someone else a moment ago (the head, or the manager in another tab).
+        messages.warning(request, _("This customer is already in the pool."))
+        return redirect("accounts:pool")
     permissions.require(permissions.can_release(request.user, customer))
     form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
