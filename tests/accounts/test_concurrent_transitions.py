@@ -158,3 +158,72 @@ def test_twenty_assignments_at_once_to_one_manager_respect_the_cap(east, needs_f
         if any(text == changed for _l, text in found) or capped in page
     )
     assert outcomes == ["capped"] * (THREADS - 3) + ["changed"] * 3
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_claims_and_assignments_of_the_same_customers_at_once_never_deadlock(
+    east, needs_file_database
+):
+    """Ten managers each claim a pool customer while ten heads give each of those customers to
+    that same manager: the claim and the assignment lock the customer first, then the
+    manager, so neither waits for the other's second lock. Each customer gets its manager
+    once; the later request of each pair is told why nothing changed."""
+    from accounts import services
+    from accounts.errors import BusinessRuleError
+
+    pairs = THREADS // 2
+    managers = [
+        UserFactory(username=f"am_mix{n}", department=east, roles=[Role.ACCOUNT_MANAGER])
+        for n in range(pairs)
+    ]
+    heads = [
+        UserFactory(username=f"head_mix{n}", department=east, roles=[Role.DEPARTMENT_HEAD])
+        for n in range(pairs)
+    ]
+    customers = [CustomerFactory(department=east, primary_manager=None) for _ in range(pairs)]
+    # Each thread holds the customer as its page loaded it, before any of them changes it.
+    jobs = [("claim", n) for n in range(pairs)] + [("assign", n) for n in range(pairs)]
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list = [None] * len(jobs)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        kind, n = jobs[index]
+        customer = Customer.objects.get(pk=customers[n].pk)
+        try:
+            barrier.wait(timeout=30)
+            if kind == "claim":
+                services.pool_claim(customer=customer, user=managers[n])
+            else:
+                services.customer_assign_manager(
+                    customer=customer,
+                    role="primary_manager",
+                    user=managers[n],
+                    assigned_by=heads[n],
+                    reason="分配",
+                )
+            outcomes[index] = "done"
+        except BusinessRuleError as error:
+            outcomes[index] = error.message
+        except BaseException as error:  # noqa: BLE001 - a deadlock or any other server error
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    refusals = {
+        zh("This customer is already yours."),
+        zh("Nothing to change: that is already the manager."),
+    }
+    for n, customer in enumerate(customers):
+        customer.refresh_from_db()
+        assert customer.primary_manager == managers[n]
+        assert AssignmentChange.objects.filter(customer=customer).count() == 1
+        pair = sorted([outcomes[n], outcomes[pairs + n]], key=lambda o: o != "done")
+        assert pair[0] == "done" and pair[1] in refusals, pair
