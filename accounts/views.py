@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -8,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,16 +34,21 @@ from .models import (
     REQUIRED_DOCUMENTS,
     AdmissionDecision,
     AdmissionRequest,
+    AssignmentChange,
     Contact,
     Customer,
     CustomerStatus,
     Handover,
+    ManagerRole,
     PoolPolicy,
     QualificationDocument,
 )
 from .pagination import CappedCountPaginator
 
 PAGE_SIZES = (25, 50, 100)
+# How long after a pool customer was taken a claim of it is answered "another manager has just
+# claimed it" rather than "not found" (the pool page of the late claimer was that old).
+CLAIM_RACE_WINDOW = timedelta(minutes=30)
 # Tabs of the customer page: name, label, and for tabs owned by other apps a loader
 # "module.function" returning the tab's context and the template it renders.
 CUSTOMER_TABS = [
@@ -567,18 +575,22 @@ def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     customer = Customer.objects.visible_to(user).filter(pk=pk).first()
     if customer is None:
-        # A customer of the manager's own department pool that someone else has just claimed
-        # is no longer visible to them: tell them so (not who claimed it) instead of a 404.
-        claimed_in_department = (
+        # A customer of the manager's own department pool that someone else took from the
+        # pool a moment ago is no longer visible to them: tell them so (not who took it)
+        # instead of a 404. Any other customer out of sight stays a 404.
+        just_taken = (
             user.department_id is not None
             and (permissions.is_account_manager(user) or permissions.is_department_head(user))
-            and Customer.objects.filter(
-                pk=pk, department_id=user.department_id, primary_manager__isnull=False
-            )
-            .exclude(status=CustomerStatus.TERMINATED)
-            .exists()
+            and AssignmentChange.objects.filter(
+                customer_id=pk,
+                customer__department_id=user.department_id,
+                role=ManagerRole.PRIMARY,
+                old_user__isnull=True,
+                new_user__isnull=False,
+                changed_at__gte=timezone.now() - CLAIM_RACE_WINDOW,
+            ).exists()
         )
-        if not claimed_in_department:
+        if not just_taken:
             raise Http404
         messages.warning(request, _("Another manager has just claimed this customer."))
         return redirect("accounts:pool")

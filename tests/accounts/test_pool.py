@@ -353,12 +353,14 @@ def test_a_claim_that_lost_the_race_returns_to_the_pool_with_a_message(
     assert pooled.primary_manager == manager
 
 
-def test_claiming_another_departments_customer_is_still_not_found(
-    client_for, manager, other_manager
+def test_claiming_a_customer_out_of_sight_is_still_not_found(
+    client_for, manager, manager2, other_manager
 ):
+    """Another department's customers, and a colleague's that did not just leave the pool."""
     in_their_pool = CustomerFactory(department=other_manager.department, primary_manager=None)
     theirs = CustomerFactory(department=other_manager.department, primary_manager=other_manager)
-    for customer in (in_their_pool, theirs):
+    colleagues = CustomerFactory(department=manager.department, primary_manager=manager2)
+    for customer in (in_their_pool, theirs, colleagues):
         response = client_for(manager).post(reverse("accounts:pool_claim", args=[customer.pk]))
         assert response.status_code == 404
     assert not AssignmentChange.objects.exists()
