@@ -15,6 +15,7 @@ from notifications.services import notify
 
 from . import permissions
 from .errors import BusinessRuleError
+from .locks import lock_in_order
 from .models import (
     REQUIRED_DOCUMENTS,
     AdmissionDecision,
@@ -256,6 +257,7 @@ def admission_decide(
     now = timezone.now()
     already_decided = _("This admission request has already been decided.")
     with transaction.atomic():
+        lock_in_order(customers=[customer], subject=admission)  # accounts.locks
         pending = AdmissionRequest.objects.filter(
             pk=admission.pk, decision=AdmissionDecision.PENDING
         )
@@ -373,16 +375,24 @@ def _check_caps(*, user: User, policy: PoolPolicy, counting_claims: bool) -> Non
             )
 
 
-def _lock_user(user: User) -> None:
-    """Serialise one user's claims so that two at once cannot both pass the caps."""
-    User.objects.select_for_update().filter(pk=user.pk).first()
-
-
 def pool_claim(*, customer: Customer, user: User) -> AssignmentChange:
-    """Take a customer from the pool; the first of two simultaneous claims wins."""
-    _require(permissions.can_claim(user, customer))
+    """Take a customer from the pool; the first of simultaneous claims wins, the others are
+    told that another manager has claimed it (their request may hold the customer as it was
+    before, still in the pool)."""
+    _require(
+        (permissions.is_account_manager(user) or permissions.is_department_head(user))
+        and user.department_id == customer.department_id
+    )
     with transaction.atomic():
-        _lock_user(user)
+        # Customer first, then the claimer (whose caps are counted): accounts.locks.
+        locked, _subject = lock_in_order(customers=[customer], users=[user])
+        current = locked.get(customer.pk)
+        _require(current is not None and not current.is_terminated)
+        if current.primary_manager_id == user.pk:
+            raise BusinessRuleError(_("This customer is already yours."))
+        if current.primary_manager_id is not None:
+            raise BusinessRuleError(_("Another manager has just claimed this customer."))
+        _require(permissions.can_claim(user, current))
         _check_caps(user=user, policy=PoolPolicy.current(), counting_claims=True)
         taken = (
             Customer.objects.filter(pk=customer.pk, primary_manager__isnull=True)
@@ -431,6 +441,9 @@ def pool_release(*, customer: Customer, released_by: User, reason: str) -> Custo
     if not reason:
         raise BusinessRuleError(_("Give a reason for releasing the customer."))
     with transaction.atomic():
+        locked, _subject = lock_in_order(customers=[customer])  # accounts.locks
+        if locked[customer.pk].primary_manager_id is None:
+            raise BusinessRuleError(_("This customer is already in the pool."))
         released = Customer.objects.filter(
             pk=customer.pk, primary_manager_id=customer.primary_manager_id
         ).update(primary_manager=None, assistant_manager=None, updated_at=timezone.now())
@@ -656,7 +669,9 @@ def customer_assign_manager(
     if not reason.strip():
         raise BusinessRuleError(_("Give a reason for the change."))
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        # Customer first, then the new manager (whose caps are counted): accounts.locks.
+        locked, _subject = lock_in_order(customers=[customer], users=[user])
+        customer = locked[customer.pk]
         old_user = getattr(customer, role.value)
         if (old_user.pk if old_user else None) == (user.pk if user else None):
             raise BusinessRuleError(_("Nothing to change: that is already the manager."))
@@ -709,15 +724,23 @@ def manager_handover(
             _("A handover to another department needs the head of that department or an admin.")
         )
     with transaction.atomic():
+        # Terminated customers keep their last managers on record.
+        moving = (
+            Customer.objects.managed_by(from_user)
+            .exclude(status=CustomerStatus.TERMINATED)
+            .values_list("pk", flat=True)
+        )
+        # The customers first, then both managers: accounts.locks.
+        locked, _subject = lock_in_order(customers=list(moving), users=[from_user, to_user])
+        # A customer that changed managers before its lock was granted is no longer moved.
+        customers = [
+            customer
+            for customer in locked.values()
+            if from_user.pk in (customer.primary_manager_id, customer.assistant_manager_id)
+            and customer.status != CustomerStatus.TERMINATED
+        ]
         handover = Handover.objects.create(
             from_user=from_user, to_user=to_user, performed_by=performed_by, reason=reason.strip()
-        )
-        # Terminated customers keep their last managers on record.
-        customers = (
-            Customer.objects.select_for_update()
-            .managed_by(from_user)
-            .exclude(status=CustomerStatus.TERMINATED)
-            .order_by("pk")
         )
         changes = []
         for customer in customers:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -8,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,10 +34,12 @@ from .models import (
     REQUIRED_DOCUMENTS,
     AdmissionDecision,
     AdmissionRequest,
+    AssignmentChange,
     Contact,
     Customer,
     CustomerStatus,
     Handover,
+    ManagerRole,
     PoolPolicy,
     QualificationDocument,
 )
@@ -42,6 +47,9 @@ from .pagination import CappedCountPaginator
 from .selectors import duplicate_outside_scope
 
 PAGE_SIZES = (25, 50, 100)
+# How long after a pool customer was taken a claim of it is answered "another manager has just
+# claimed it" rather than "not found" (the pool page of the late claimer was that old).
+CLAIM_RACE_WINDOW = timedelta(minutes=30)
 # Tabs of the customer page: name, label, and for tabs owned by other apps a loader
 # "module.function" returning the tab's context and the template it renders.
 CUSTOMER_TABS = [
@@ -397,9 +405,16 @@ def admission_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def admission_decide(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_decide_admission(request.user, customer))
-    admission = get_object_or_404(
-        AdmissionRequest, customer=customer, decision=AdmissionDecision.PENDING
-    )
+    admission = AdmissionRequest.objects.filter(
+        customer=customer, decision=AdmissionDecision.PENDING
+    ).first()
+    if admission is None:
+        # Decided (by another head, a moment ago) or never submitted: say so on its page.
+        if customer.admission_requests.exists():
+            messages.warning(request, _("This admission request has already been decided."))
+        else:
+            messages.warning(request, _("This customer has no admission request to decide."))
+        return redirect(customer)
     form = AdmissionDecisionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -569,12 +584,32 @@ class PoolListView(CustomerListView):
 @login_required
 @require_POST
 def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request, pk)
-    permissions.require(permissions.can_claim(request.user, customer))
+    user = request.user
+    customer = Customer.objects.visible_to(user).filter(pk=pk).first()
+    if customer is None:
+        # A customer of the manager's own department pool that someone else took from the
+        # pool a moment ago is no longer visible to them: tell them so (not who took it)
+        # instead of a 404. Any other customer out of sight stays a 404.
+        just_taken = (
+            user.department_id is not None
+            and (permissions.is_account_manager(user) or permissions.is_department_head(user))
+            and AssignmentChange.objects.filter(
+                customer_id=pk,
+                customer__department_id=user.department_id,
+                role=ManagerRole.PRIMARY,
+                old_user__isnull=True,
+                new_user__isnull=False,
+                changed_at__gte=timezone.now() - CLAIM_RACE_WINDOW,
+            ).exists()
+        )
+        if not just_taken:
+            raise Http404
+        messages.warning(request, _("Another manager has just claimed this customer."))
+        return redirect("accounts:pool")
     try:
-        services.pool_claim(customer=customer, user=request.user)
+        services.pool_claim(customer=customer, user=user)
     except BusinessRuleError as error:
-        messages.error(request, error.message)
+        messages.warning(request, error.message)
         return redirect("accounts:pool")
     messages.success(request, _("%(name)s is now yours.") % {"name": customer.name})
     return redirect(customer)
@@ -583,6 +618,10 @@ def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def pool_release(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
+    if customer.primary_manager_id is None and not customer.is_terminated:
+        # Released by someone else a moment ago (the head, or the manager in another tab).
+        messages.warning(request, _("This customer is already in the pool."))
+        return redirect("accounts:pool")
     permissions.require(permissions.can_release(request.user, customer))
     form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import BusinessRuleError
+from accounts.locks import lock_in_order
 from accounts.models import Contact, Customer, Department, Handover, User
 from config.jobs import chunks, serialize_job
 from notifications.services import notify, notify_bulk, notify_many
@@ -203,6 +204,7 @@ def complaint_transition(
         fields["satisfaction"] = satisfaction
         fields["satisfaction_comment"] = comment
     with transaction.atomic():
+        lock_in_order(customers=[complaint.customer_id], subject=complaint)  # accounts.locks
         updated = Complaint.objects.filter(pk=complaint.pk, status=from_status).update(
             status=to_status, **fields
         )

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import BusinessRuleError
+from accounts.locks import lock_in_order
 from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
 from accounts.permissions import Role, heads_department, is_finance, require
 from config.jobs import chunks, history_record_changes, serialize_job
@@ -281,6 +282,7 @@ def step_decide(
     now = timezone.now()
     new_status = StepStatus.APPROVED if approve else StepStatus.REJECTED
     with transaction.atomic():
+        lock_in_order(customers=[contract.customer_id], subject=step)  # accounts.locks
         claimed = ApprovalStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
             status=new_status, decided_by=decided_by, decided_at=now, comment=comment
         )
@@ -695,6 +697,12 @@ def collection_confirm(*, collection: Collection, confirmed_by: User) -> Collect
     require(permissions.can_confirm_collection(confirmed_by))
     now = timezone.now()
     with transaction.atomic():
+        lock_in_order(  # accounts.locks
+            customers=Collection.objects.filter(pk=collection.pk).values_list(
+                "contract__customer_id", flat=True
+            ),
+            subject=collection,
+        )
         claimed = Collection.objects.filter(pk=collection.pk, confirmed_at__isnull=True).update(
             confirmed_at=now, confirmed_by=confirmed_by
         )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import BusinessRuleError
+from accounts.locks import lock_in_order
 from accounts.models import Customer, Tier, User
 from accounts.permissions import require
 from notifications.services import notify, notify_many
@@ -530,6 +531,7 @@ def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: st
         raise BusinessRuleError(_("Say why the appeal is rejected."))
     now = timezone.now()
     with transaction.atomic():
+        lock_in_order(customers=[customer], subject=appeal)  # accounts.locks
         updated = Appeal.objects.filter(pk=appeal.pk, status=AppealStatus.PENDING).update(
             status=AppealStatus.UPHELD if uphold else AppealStatus.REJECTED,
             decided_by=decided_by,

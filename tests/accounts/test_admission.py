@@ -215,13 +215,16 @@ def test_deciding_twice_is_refused(pending, complete_prospect, head, admin_user)
     assert complete_prospect.status == CustomerStatus.ACTIVE
 
 
-def test_a_stale_decision_page_is_gone_after_the_decision(
+def test_a_stale_decision_page_says_it_was_decided_and_changes_nothing(
     client_for, pending, complete_prospect, head
 ):
     client = client_for(head)
     client.post(decide_url(complete_prospect), {"decision": "approve"})
-    again = client.post(decide_url(complete_prospect), {"decision": "reject", "comment": "x"})
-    assert again.status_code == 404
+    again = client.post(
+        decide_url(complete_prospect), {"decision": "reject", "comment": "x"}, follow=True
+    )
+    assert again.redirect_chain == [(complete_prospect.get_absolute_url(), 302)]
+    assert zh("This admission request has already been decided.") in page_messages(again)
     pending.refresh_from_db()
     assert pending.decision == AdmissionDecision.APPROVED
 

@@ -29,7 +29,7 @@ from accounts.models import (
 from accounts.selectors import pool_returning_soon
 from notifications.models import Notification
 from tests.factories import CustomerFactory, TransactionFactory, UserFactory
-from tests.helpers import zh
+from tests.helpers import page_messages, zh
 
 TZ = timezone.get_default_timezone()
 # A Monday morning in Shanghai; every dated test runs from here.
@@ -71,8 +71,12 @@ def test_a_manager_claims_a_pool_customer_and_it_is_recorded(manager, pooled):
 
 def test_a_customer_with_a_manager_cannot_be_claimed(manager, manager2):
     customer = CustomerFactory(department=manager.department, primary_manager=manager2)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(BusinessRuleError) as refused:
         services.pool_claim(customer=customer, user=manager)
+    assert refused.value.message == zh("Another manager has just claimed this customer.")
+    customer.refresh_from_db()
+    assert customer.primary_manager == manager2
+    assert not AssignmentChange.objects.filter(customer=customer).exists()
 
 
 def test_a_manager_cannot_claim_from_another_departments_pool(other_manager, pooled):
@@ -333,6 +337,42 @@ def test_the_pool_page_lists_only_unowned_customers_of_ones_department(
     response = client_for(manager).get(reverse("accounts:pool"))
     assert [c.name for c in response.context["customers"]] == ["无主客户"]
     assert response.context["claimable"] == {pooled.pk}
+
+
+def test_a_claim_that_lost_the_race_returns_to_the_pool_with_a_message(
+    client_for, manager, manager2, pooled
+):
+    """The loser no longer sees the customer (now someone else's): no 404, and no owner named."""
+    services.pool_claim(customer=pooled, user=manager)
+    response = client_for(manager2).post(
+        reverse("accounts:pool_claim", args=[pooled.pk]), follow=True
+    )
+    assert response.redirect_chain == [(reverse("accounts:pool"), 302)]
+    assert page_messages(response) == [zh("Another manager has just claimed this customer.")]
+    pooled.refresh_from_db()
+    assert pooled.primary_manager == manager
+
+
+def test_claiming_a_customer_out_of_sight_is_still_not_found(
+    client_for, manager, manager2, other_manager
+):
+    """Another department's customers, and a colleague's that did not just leave the pool."""
+    in_their_pool = CustomerFactory(department=other_manager.department, primary_manager=None)
+    theirs = CustomerFactory(department=other_manager.department, primary_manager=other_manager)
+    colleagues = CustomerFactory(department=manager.department, primary_manager=manager2)
+    for customer in (in_their_pool, theirs, colleagues):
+        response = client_for(manager).post(reverse("accounts:pool_claim", args=[customer.pk]))
+        assert response.status_code == 404
+    assert not AssignmentChange.objects.exists()
+
+
+def test_releasing_a_customer_already_in_the_pool_says_so(client_for, head, pooled):
+    response = client_for(head).post(
+        reverse("accounts:pool_release", args=[pooled.pk]), {"reason": "x"}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("accounts:pool"), 302)]
+    assert page_messages(response) == [zh("This customer is already in the pool.")]
+    assert not AssignmentChange.objects.filter(customer=pooled).exists()
 
 
 def test_claiming_through_the_page(client_for, manager, pooled):
