@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import BusinessRuleError
 from accounts.models import Customer, Tier, User
 from accounts.permissions import require
-from notifications.services import notify, notify_many
+from notifications.services import notifications_resolve, notify, notify_many
 
 from . import computation, scoring
 from . import permissions as perms
@@ -226,6 +226,7 @@ def grading_run_start_review(*, run: GradingRun, started_by: User) -> GradingRun
             message=_("Grading %(period)s is ready for your review.") % {"period": run.period},
             link=run.get_absolute_url(),
             dedup_key=f"tiers-review:{run.pk}",
+            subject=run,
         )
     return run
 
@@ -271,6 +272,7 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         )
         if updated != 1:
             raise BusinessRuleError(_("Only a run under review can be published."))
+        notifications_resolve(subject=run)  # the heads' review is over
         run.refresh_from_db()
         grades = Grade.objects.filter(run=run)
         # Tier history first, against the customers' tiers before they change.
@@ -392,6 +394,7 @@ def appeal_file(*, grade: Grade, filed_by: User, reason: str, requested_tier: st
                 message=_("%(user)s appealed the %(period)s grade of %(customer)s.")
                 % {"user": filed_by, "period": run.period, "customer": customer},
                 link=appeal.get_absolute_url(),
+                subject=appeal,
             )
     except IntegrityError as error:
         raise BusinessRuleError(_("This grade has already been appealed.")) from error
@@ -416,6 +419,7 @@ def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: st
         )
         if updated != 1:
             raise BusinessRuleError(_("This appeal has already been decided."))
+        notifications_resolve(subject=appeal)
         appeal.refresh_from_db()
         appeal._change_reason = comment
         appeal.save(update_fields=["status"])  # a history row for the decision
