@@ -28,7 +28,7 @@ class Notification(models.Model):
     dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True)
     # The work a notice asks its recipient to do, as "contracts.approvalstep:42" (see
     # notifications.services.subject_key); empty for a notice that only informs.
-    subject = models.CharField(_("about"), max_length=100, blank=True, default="")
+    subject = models.CharField(_("about"), max_length=100, blank=True, default="", db_default="")
     # When that work was done, by anyone: the notice then leaves the unread count.
     resolved_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
