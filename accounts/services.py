@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.jobs import chunks
-from notifications.services import notify
+from notifications.services import notifications_resolve, notify
 
 from . import permissions
 from .errors import BusinessRuleError
@@ -238,6 +238,7 @@ def admission_submit(*, customer: Customer, submitted_by: User) -> AdmissionRequ
                 message=_("%(customer)s awaits your admission decision.")
                 % {"customer": customer.name},
                 link=customer.get_absolute_url(),
+                subject=request,
             )
     customer.refresh_from_db()
     return request
@@ -272,6 +273,7 @@ def admission_decide(
         )
         if claimed != 1:
             raise BusinessRuleError(already_decided)
+        notifications_resolve(subject=admission)
         Customer.objects.filter(pk=customer.pk, status=CustomerStatus.PENDING_ADMISSION).update(
             status=new_status, updated_at=now
         )

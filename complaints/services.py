@@ -18,7 +18,7 @@ from accounts.errors import BusinessRuleError
 from accounts.locks import lock_in_order
 from accounts.models import Contact, Customer, Department, Handover, User
 from config.jobs import chunks, serialize_job
-from notifications.services import notify, notify_bulk, notify_many
+from notifications.services import notifications_resolve, notify, notify_bulk, notify_many
 from tiers.models import TierPolicy
 
 from . import deadlines
@@ -218,6 +218,8 @@ def complaint_transition(
                 % {"ref": complaint.reference, "status": current.get_status_display()}
             )
         _mark_late_transition(complaint, to_status, now)
+        if from_status == Status.ESCALATED:  # the escalation is handled
+            notifications_resolve(subject=complaint)
         ComplaintEvent.objects.create(
             complaint=complaint,
             actor=by,
@@ -248,7 +250,12 @@ def _notify_transition(complaint: Complaint, from_status: str, by: User | None) 
     else:
         recipients = [complaint.assignee]
         message = _("Complaint %(ref)s from %(customer)s is now “%(status)s”.") % values
-    notify_many([r for r in recipients if r is not None and r != by], message=message, link=link)
+    notify_many(
+        [r for r in recipients if r is not None and r != by],
+        message=message,
+        link=link,
+        subject=complaint if complaint.status == Status.ESCALATED else None,
+    )
 
 
 def complaint_confirm(
@@ -395,6 +402,7 @@ def _escalate_breached(now: datetime) -> int:
             "message": message % {"ref": complaint.reference, "customer": complaint.customer},
             "link": complaint.link,
             "dedup_key": f"complaint-escalated:{complaint.pk}",
+            "subject": f"complaints.complaint:{complaint.pk}",
         }
         for complaint in complaints
         if complaint.head is not None

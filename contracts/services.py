@@ -29,7 +29,7 @@ from accounts.locks import lock_in_order
 from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
 from accounts.permissions import Role, heads_department, is_finance, require
 from config.jobs import chunks, history_record_changes, serialize_job
-from notifications.services import notify, notify_bulk, notify_many
+from notifications.services import notifications_resolve, notify, notify_bulk, notify_many
 
 from . import permissions, selectors
 from .models import (
@@ -187,6 +187,7 @@ def _notify_deciders(step: ApprovalStep) -> None:
         message=_("Contract %(number)s (%(customer)s) awaits your approval: %(step)s.")
         % {"number": contract.number, "customer": contract.customer.name, "step": step.name},
         link=contract.get_absolute_url(),
+        subject=step,
     )
 
 
@@ -291,6 +292,7 @@ def step_decide(
                 _("Someone else has just decided this step; your decision was not recorded.")
             )
         step.refresh_from_db()
+        notifications_resolve(subject=step)
         link = contract.get_absolute_url()
         values = {
             "number": contract.number,
@@ -298,6 +300,7 @@ def step_decide(
             "user": decided_by,
             "comment": comment,
         }
+        signing = None
         if approve:
             next_step = (
                 step.round.steps.filter(order__gt=step.order, status=StepStatus.WAITING)
@@ -322,6 +325,7 @@ def step_decide(
                 )
                 reason = _("Approved")
                 message = _("Contract %(number)s is approved; you can now have it signed.") % values
+                signing = contract  # the owner is asked to have it signed
         else:
             step.round.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.CANCELLED)
             ApprovalRound.objects.filter(pk=step.round_id).update(
@@ -335,7 +339,7 @@ def step_decide(
                 _("Contract %(number)s was rejected at %(step)s by %(user)s: %(comment)s") % values
             )
         _record(contract, reason)
-        notify(recipient=contract.owner, message=message, link=link)
+        notify(recipient=contract.owner, message=message, link=link, subject=signing)
     return step
 
 
@@ -365,6 +369,7 @@ def contract_mark_signed(
         )
         if moved != 1:
             raise BusinessRuleError(_("Only an approved contract can be marked signed."))
+        notifications_resolve(subject=contract)
         contract.refresh_from_db()
         contract.signed_scan = signed_scan
         contract._change_reason = _("Signed")
@@ -688,6 +693,7 @@ def collection_record(
             message=_("A payment of ¥%(amount)s on contract %(number)s awaits your confirmation.")
             % {"amount": f"{collection.amount:,.2f}", "number": contract.number},
             link=reverse("contracts:receivables_unconfirmed"),
+            subject=collection,
         )
     return collection
 
@@ -708,6 +714,7 @@ def collection_confirm(*, collection: Collection, confirmed_by: User) -> Collect
         )
         if claimed != 1:
             raise BusinessRuleError(_("This collection has already been confirmed."))
+        notifications_resolve(subject=collection)
         collection = Collection.objects.select_related("contract", "contract__owner").get(
             pk=collection.pk
         )

@@ -9,7 +9,8 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(recipient=user)
 
     def unread(self) -> "NotificationQuerySet":
-        return self.filter(read_at__isnull=True)
+        """Not read yet, and not about work someone has done since (those are shown done)."""
+        return self.filter(read_at__isnull=True, resolved_at__isnull=True)
 
 
 class Notification(models.Model):
@@ -25,6 +26,11 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # Jobs pass a key such as "visit-reminder:42:2026-11-23" so that a rerun sends nothing twice.
     dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True)
+    # The work a notice asks its recipient to do, as "contracts.approvalstep:42" (see
+    # notifications.services.subject_key); empty for a notice that only informs.
+    subject = models.CharField(_("about"), max_length=100, blank=True, default="", db_default="")
+    # When that work was done, by anyone: the notice then leaves the unread count.
+    resolved_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -32,7 +38,14 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["subject"],
+                condition=models.Q(resolved_at__isnull=True) & ~models.Q(subject=""),
+                name="notification_open_work",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "dedup_key"], name="notification_dedup_unique"
@@ -45,6 +58,20 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def actionable(self) -> bool:
+        """It asks its recipient to do something (decide, confirm, review …)."""
+        return bool(self.subject)
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+    @property
+    def is_new(self) -> bool:
+        """What the list marks "new" and the bell counts (NotificationQuerySet.unread)."""
+        return self.read_at is None and self.resolved_at is None
 
 
 class PendingTask(models.Model):

@@ -22,6 +22,13 @@ def _send_email(address: str, subject: str, body: str) -> None:
         logger.exception("Could not send notification e-mail to %s", address)
 
 
+def subject_key(subject) -> str:
+    """The key of the work a notice is about: "app_label.model:pk" of a row, or a key as is."""
+    if subject is None or isinstance(subject, str):
+        return subject or ""
+    return f"{subject._meta.label_lower}:{subject.pk}"
+
+
 def notify(
     *,
     recipient,
@@ -29,14 +36,23 @@ def notify(
     link: str = "",
     email: bool = True,
     dedup_key: str | None = None,
+    subject=None,
 ) -> Notification | None:
-    """Notify one user; return None when dedup_key shows it was already sent."""
+    """Notify one user; return None when dedup_key shows it was already sent.
+
+    subject: the row (or its subject_key) of the work this notice asks the recipient to do;
+    notifications_resolve(subject=…) takes it out of the unread count once that work is done.
+    """
     if recipient is None or not recipient.is_active:
         return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, message=message[:500], link=link, dedup_key=dedup_key
+                recipient=recipient,
+                message=message[:500],
+                link=link,
+                dedup_key=dedup_key,
+                subject=subject_key(subject),
             )
     except IntegrityError:
         if dedup_key is None:
@@ -59,6 +75,17 @@ def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:
         if notification:
             sent.append(notification)
     return sent
+
+
+def notifications_resolve(*, subject) -> int:
+    """The work is done, by whoever did it: every notice asking for it leaves the unread count
+    (shown done). Called by the service that completes the work, in its transaction."""
+    key = subject_key(subject)
+    if not key:
+        return 0
+    return Notification.objects.filter(subject=key, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:
@@ -129,8 +156,9 @@ def pending_tasks_resend(*, limit: int = 500) -> int:
 def notify_bulk(items: Iterable[dict], *, email: bool = True) -> list[Notification]:
     """Create many notifications in a few queries; skip those whose dedup_key exists already.
 
-    Each item has recipient, message, link and dedup_key. Jobs call this inside a serialised
-    transaction (config.jobs.serialize_job), so that the existing keys read here are final.
+    Each item has recipient, message, link and dedup_key, and may have a subject. Jobs call
+    this inside a serialised transaction (config.jobs.serialize_job), so that the existing keys
+    read here are final.
     """
     items = [
         item for item in items if item["recipient"] is not None and item["recipient"].is_active
@@ -148,6 +176,7 @@ def notify_bulk(items: Iterable[dict], *, email: bool = True) -> list[Notificati
             message=item["message"][:500],
             link=item.get("link", ""),
             dedup_key=item["dedup_key"],
+            subject=subject_key(item.get("subject")),
         )
         for item in items
         if (item["recipient"].pk, item["dedup_key"]) not in existing

@@ -18,7 +18,7 @@ from accounts.errors import BusinessRuleError
 from accounts.locks import lock_in_order
 from accounts.models import Customer, Tier, User
 from accounts.permissions import require
-from notifications.services import notify, notify_many
+from notifications.services import notifications_resolve, notify, notify_many
 
 from . import computation, scoring
 from . import permissions as perms
@@ -229,6 +229,7 @@ def grading_run_start_review(*, run: GradingRun, started_by: User) -> GradingRun
             message=_("Grading %(period)s is ready for your review.") % {"period": run.period},
             link=run.get_absolute_url(),
             dedup_key=f"tiers-review:{run.pk}",
+            subject=run,
         )
     return run
 
@@ -359,6 +360,7 @@ def grading_run_publish(*, run: GradingRun, published_by: User) -> GradingRun:
         )
         if updated != 1:
             raise BusinessRuleError(_("Only a run under review can be published."))
+        notifications_resolve(subject=run)  # the heads' review is over
         run.refresh_from_db()
         # The previous tiers are current: they were refreshed when the preceding period was
         # published and whenever an appeal of it was upheld (_refresh_later_runs).
@@ -492,6 +494,7 @@ def appeal_file(
                 message=_("%(user)s appealed the %(period)s grade of %(customer)s.")
                 % {"user": filed_by, "period": run.period, "customer": customer},
                 link=appeal.get_absolute_url(),
+                subject=appeal,
             )
     except IntegrityError as error:
         raise BusinessRuleError(_("This grade has already been appealed.")) from error
@@ -541,6 +544,7 @@ def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: st
         )
         if updated != 1:
             raise BusinessRuleError(_("This appeal has already been decided."))
+        notifications_resolve(subject=appeal)
         appeal.refresh_from_db()
         appeal._change_reason = comment
         appeal.save(update_fields=["status"])  # a history row for the decision

@@ -102,6 +102,8 @@ class RunDetailView(LoginRequiredMixin, FilterView):
     paginate_by = 25
 
     def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:  # the anonymous are sent to log in
+            require(perms.can_see_runs(request.user))
         self.run = get_object_or_404(
             GradingRun.objects.select_related("scoring_model", "published_by"), pk=kwargs["pk"]
         )

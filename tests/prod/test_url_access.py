@@ -1,48 +1,64 @@
-"""Every URL of the app, for every role and an anonymous visitor (Must show 3).
+"""Every URL of the app, for every role and an anonymous visitor.
 
 The URLs come from the URL configuration itself (get_resolver), so a page added later by any
 app is covered without touching this file. Each URL parameter is filled with the id of an
-object inside the user's scope, outside it, and of no object at all:
+object inside the user's scope, outside it, and of no object at all (the anonymous visitor gets
+the same real objects as a manager):
 
 - anonymous visitors are sent to the log-in page (the admin's for /admin/), except for the
   few public pages;
 - an object outside the user's scope answers 404 to GET and POST alike, and a POST changes
-  nothing (405 is accepted where the method itself is refused before any lookup);
+  nothing (405 is accepted where the method itself is refused before any lookup; 403 where
+  the object's existence is no secret: a company-wide run or report, another user's upload);
 - an id of no object is never a 200;
 - nothing ever answers 500 (the test client re-raises any exception);
 - no page that answers 200 has an inline script, an on…= handler or a style attribute, which
   the Content-Security-Policy would block.
 
-Parameters this file does not know are resolved by convention (the app's model named by the
-URL or the parameter, created through tests/<app>/factories.py if none exists); what cannot be
-resolved falls back to an id of no object and is reported as a warning, to be taught below.
+Every parameter is filled with a real object: the objects are built once for the module
+(through the services and tests/<app>/factories.py) for a customer of each department, and a
+parameter names its model by convention (the app's model named by the URL or the parameter) or
+in ROUTE_MODELS. Objects the company shares (grading runs, scoring models, reports) have rules
+of their own in COMPANY_WIDE: who may see them and who is refused. A parameter that cannot be
+filled with a real object fails the test: teach it below.
+
+What "outside the scope" is follows the customer: for a head, another department's customer;
+for a manager, a customer they do not manage (one of their own department's included); finance,
+executives and admins see every customer, so only the company-wide rules apply to them.
 """
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import re
-import warnings
 from dataclasses import dataclass, field
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import models, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 
+from accounts import imports
 from accounts.models import Customer, CustomerStatus, Handover
+from accounts.permissions import Role
 from notifications.services import notify
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
+    DepartmentFactory,
     QualificationDocumentFactory,
     TransactionFactory,
+    UserFactory,
 )
 
 MISSING_ID = 987654321
-SCOPED, KNOWN, UNKNOWN = "scoped", "known", "unknown"
+# scoped: the user's scope applies (outside: 404); refused: the user may not have it, and the
+# object's existence is no secret (outside: 403 or 404); known: no scope, only "never 500".
+SCOPED, REFUSED, KNOWN, UNKNOWN = "scoped", "refused", "known", "unknown"
 PROJECT_APPS = {
     "accounts", "notifications", "tiers", "visits", "complaints", "contracts", "dashboard"
 }  # fmt: skip
@@ -113,7 +129,7 @@ def all_routes(patterns=None, prefix: str = "", namespace=None, admin=False) -> 
 
 
 class World:
-    """Two customers, one per department, with a contact, a transaction and a document each."""
+    """Two customers, one per department, each with an object of every kind a URL names."""
 
     def __init__(self, users: dict):
         self.users = users
@@ -130,10 +146,15 @@ class World:
             status=CustomerStatus.ACTIVE,
             tier="B",
         )
-        for customer in (self.east, self.north):
+        self.run = _published_run()
+        self.stashes = {}
+        for customer, head in ((self.east, users["head"]), (self.north, users["other_head"])):
+            manager = customer.primary_manager
             ContactFactory(customer=customer)
             TransactionFactory(customer=customer)
             QualificationDocumentFactory(customer=customer)
+            _build_for_customer(customer, manager, head, users["finance"], self.run)
+            self.stashes[manager.username] = _stash(manager)
         self.handover = Handover.objects.create(
             from_user=users["manager"],
             to_user=users["manager2"],
@@ -174,6 +195,9 @@ class World:
         return MISSING_ID if converter in ("int", "path", "str", "re") else "missing"
 
     def _known(self, route: Route, name: str, user, scope: str, customer):
+        rule = COMPANY_WIDE.get(route.label)
+        if rule is not None:
+            return rule(self, user, scope)
         if route.namespace == "accounts" and route.name == "handover_detail":
             sees = user.username in {"admin", "gm", "finance", "head_east", "am_east1", "am_east2"}
             if scope == "inside":
@@ -205,7 +229,8 @@ class World:
         """Find the model a parameter names in its app; create one through its factory."""
         if (route.namespace, name) in KNOWN_VALUES:
             return KNOWN_VALUES[(route.namespace, name)], KNOWN
-        model = _guess_model(route, name)
+        label = ROUTE_MODELS.get((route.label, name))
+        model = apps.get_model(label) if label else _guess_model(route, name)
         if model is None:
             self.unresolved.add(f"{route.route} ({route.label}): <{name}>")
             return self._missing(converter, name), UNKNOWN
@@ -305,10 +330,128 @@ def _complaint_maker(customer):
     )
 
 
+def _published_run():
+    """A published grading run whose appeal window is open (runs belong to the company)."""
+    from tests.dashboard.factories import run
+    from tiers.models import GradingRun
+
+    published = run("2026Q3")
+    GradingRun.objects.filter(pk=published.pk).update(
+        published_at=timezone.now(), appeal_deadline=timezone.now() + datetime.timedelta(days=14)
+    )
+    published.refresh_from_db()
+    return published
+
+
+def _build_for_customer(customer, manager, head, finance, run) -> None:
+    """Give a customer an object of every kind a URL names, through the services."""
+    from contracts import services as contract_services
+    from tests.dashboard.factories import grade, plan, record
+    from tests.receivables.factories import contract_in_force, pay
+    from tiers import services as tier_services
+    from visits.models import CareTask
+
+    today = timezone.localdate()
+    _contract_maker(customer)  # first, so that a contract's <step_pk> is one of its own steps
+    due = today + datetime.timedelta(days=30)
+    in_force = contract_in_force(
+        manager=manager, head=head, customer=customer, plan=[(due, "300000.00")]
+    )
+    pay(in_force, manager, "1000.00", today)  # an unconfirmed collection
+    contract_services.credit_override_grant(
+        customer=customer, granted_by=finance, max_amount="5000.00", reason="Large order"
+    )
+    _complaint_maker(customer)
+    appealed = grade(run, customer, "B")
+    tier_services.appeal_file(
+        grade=appealed, filed_by=manager, reason="New contract", requested_tier="A"
+    )
+    plan(customer, manager, today + datetime.timedelta(days=7))
+    record(customer, manager, today)
+    CareTask.objects.create(
+        customer=customer,
+        kind="holiday",
+        due_date=today + datetime.timedelta(days=3),
+        assigned_to=manager,
+        key=f"url-access:{customer.pk}",
+    )
+
+
+def _stash(user) -> str:
+    """An import upload waiting in the user's stash; its token is the URL's <token>."""
+    return imports.stash_save(
+        user=user,
+        kind="customers",
+        filename="customers.xlsx",
+        sheets=[],
+        summary=imports.summarise({}),
+    )
+
+
+def _is_staff_member(user) -> bool:
+    """Anyone with a role: the company's runs and reports are theirs, not an outsider's."""
+    from accounts.permissions import is_admin, role_names
+
+    return bool(role_names(user)) or is_admin(user)
+
+
+def _company_wide(value_of):
+    """A rule for an object the company shares: every member of staff has it (inside), and
+    for the outsider, who has no role, it is outside and refused."""
+
+    def rule(world, user, scope):
+        staff = _is_staff_member(user)
+        if scope == "inside":
+            return (value_of(world), KNOWN) if staff else (None, KNOWN)
+        return (None, KNOWN) if staff else (value_of(world), REFUSED)
+
+    return rule
+
+
+def _stash_rule(world, user, scope):
+    """An upload is its uploader's own: another user's token is refused (403 or 404)."""
+    own = world.stashes.get(user.username)
+    if scope == "inside":
+        return own, KNOWN
+    return next(t for name, t in world.stashes.items() if name != user.username), REFUSED
+
+
+_run = _company_wide(lambda world: world.run.pk)
+_report = _company_wide(lambda world: "tiers")
+# Routes whose objects are not scoped by customer: route label -> rule(world, user, scope).
+COMPANY_WIDE = {
+    "tiers:run_detail": _run,
+    "tiers:run_start_review": _run,
+    "tiers:run_publish": _run,
+    "tiers:run_close": _run,
+    "dashboard:report": _report,
+    "dashboard:report_export": _report,
+    "accounts:import_preview": _stash_rule,
+    "accounts:import_commit": _stash_rule,
+    "accounts:import_failed_rows": _stash_rule,
+}
+# Parameters whose model the convention cannot tell: (route label, parameter) -> model.
+ROUTE_MODELS = {
+    ("complaints:follow_up_add", "pk"): "complaints.Complaint",
+    ("contracts:collection_add", "pk"): "contracts.Contract",
+    ("contracts:collection_confirm", "pk"): "contracts.Collection",
+    ("contracts:credit_override", "pk"): "accounts.Customer",
+    ("tiers:grade_override", "pk"): "tiers.Grade",
+    ("tiers:grade_appeal", "pk"): "tiers.Grade",
+    ("tiers:appeal_detail", "pk"): "tiers.Appeal",
+    ("tiers:customer_assess", "pk"): "accounts.Customer",
+    ("tiers:model_detail", "pk"): "tiers.ScoringModel",  # the published rules: every user's
+    ("visits:care_task_done", "pk"): "visits.CareTask",
+    ("visits:plan_move", "pk"): "visits.PlannedVisit",
+    ("visits:plan_cancel", "pk"): "visits.PlannedVisit",
+    ("visits:record_detail", "pk"): "visits.VisitRecord",
+}
+
+
 # How to make, for a customer, an object of a model whose factory is not <Model>Factory.
 MAKERS = {"contracts.Contract": _contract_maker, "complaints.Complaint": _complaint_maker}
 # Values of parameters that are not ids: (namespace, parameter) -> value.
-KNOWN_VALUES = {("contracts", "kind"): "text"}
+KNOWN_VALUES = {("contracts", "kind"): "text", ("accounts", "kind"): "customers"}
 
 
 def _make_for_customer(model, customer_field: str, customer) -> None:
@@ -356,21 +499,38 @@ ADMIN_LOGIN = "/admin/login/"
 LOGIN = "/login/"
 
 
-@pytest.fixture
-def users(
-    outsider, manager, manager2, head, other_manager, other_head, finance, executive, admin_user
-):
-    return {
-        "outsider": outsider,
-        "manager": manager,
-        "manager2": manager2,
-        "head": head,
-        "other_manager": other_manager,
-        "other_head": other_head,
-        "finance": finance,
-        "executive": executive,
-        "admin_user": admin_user,
+def _users() -> dict:
+    """The standard users of tests/conftest.py, made here because the world is per module."""
+    east = DepartmentFactory(name="华东大客户部", code="east")
+    north = DepartmentFactory(name="华北大客户部", code="north")
+    users = {
+        "outsider": UserFactory(username="outsider"),
+        "manager": UserFactory(username="am_east1", department=east, roles=[Role.ACCOUNT_MANAGER]),
+        "manager2": UserFactory(username="am_east2", department=east, roles=[Role.ACCOUNT_MANAGER]),
+        "head": UserFactory(username="head_east", department=east, roles=[Role.DEPARTMENT_HEAD]),
+        "other_manager": UserFactory(
+            username="am_north1", department=north, roles=[Role.ACCOUNT_MANAGER]
+        ),
+        "other_head": UserFactory(
+            username="head_north", department=north, roles=[Role.DEPARTMENT_HEAD]
+        ),
+        "finance": UserFactory(username="finance", roles=[Role.FINANCE]),
+        "executive": UserFactory(username="gm", roles=[Role.EXECUTIVE]),
+        "admin_user": UserFactory(username="admin", is_superuser=True, is_staff=True),
     }
+    for department, head in ((east, users["head"]), (north, users["other_head"])):
+        department.head = head
+        department.save(update_fields=["head"])
+    return users
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One world for every role: built once, rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = World(_users())
+        yield built
+        transaction.set_rollback(True)
 
 
 def test_the_walk_finds_the_known_pages():
@@ -382,9 +542,9 @@ def test_the_walk_finds_the_known_pages():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
-def test_no_page_or_file_leaks_to_anyone_outside_its_scope(role, users):
-    user = None if role == "anonymous" else users[role]
-    world = World(users)
+def test_no_page_or_file_leaks_to_anyone_outside_its_scope(role, world):
+    user = None if role == "anonymous" else world.users[role]
+    world.unresolved = set()
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -397,29 +557,30 @@ def test_no_page_or_file_leaks_to_anyone_outside_its_scope(role, users):
         scopes = ["inside", "outside", "missing"] if route.params else ["none"]
         for scope in scopes:
             values, kinds = {}, set()
-            if route.params and user is None:
-                values = {n: world._missing(c, n) for c, n in route.params}
-            elif route.params:
+            if route.params:
+                # The anonymous visitor is tried on a manager's real objects (inside: east's,
+                # outside: north's); they must log in before any of them is looked up.
+                lens = user or world.users["manager"]
                 for converter, name in route.params:
-                    value, kind = world.value(route, converter, name, user, scope)
+                    value, kind = world.value(route, converter, name, lens, scope)
                     values[name], _ = value, kinds.add(kind)
                 if None in values.values():
                     continue  # e.g. no customer outside the scope of an executive
-            scoped = SCOPED in kinds and UNKNOWN not in kinds
+            scoped = bool({SCOPED, REFUSED} & kinds) and UNKNOWN not in kinds
+            refusal = {403, 404, 405} if REFUSED in kinds else {404, 405}
             if scope == "missing" and UNKNOWN in kinds:
                 scope = "unknown"  # an unknown parameter: only "never 500" is checked
-            plan.append((route, _fill(route, values), scope, scoped))
+            plan.append((route, _fill(route, values), scope, scoped, refusal))
 
     before = project_row_counts()
-    for route, url, scope, scoped in plan:
+    for route, url, scope, scoped, refusal in plan:
         response = client.get(url)
         checked += 1
-        failures += _judge(route, url, "GET", response.status_code, response, user, scope, scoped)
+        failures += _judge(route, url, "GET", response, user, scope, scoped, refusal)
         if user is not None and scope == "outside" and scoped and not route.admin:
             response = client.post(url, {})
             checked += 1
-            failures += _judge(route, url, "POST", response.status_code, response, user, scope,
-                               scoped)  # fmt: skip
+            failures += _judge(route, url, "POST", response, user, scope, scoped, refusal)
 
     if user is not None:
         after = project_row_counts()
@@ -428,12 +589,10 @@ def test_no_page_or_file_leaks_to_anyone_outside_its_scope(role, users):
         changed.pop("notifications.Notification", None)  # marking read happens inside scope
         changed.pop("accounts.DataTransferLog", None)  # exports (GET) are logged on purpose
         assert changed == {}, f"rows written by GET or refused POST: {changed}"
-    if world.unresolved:
-        warnings.warn(
-            "URL parameters filled with an id of no object (teach tests/prod/test_url_access.py):"
-            + "".join(f"\n  {item}" for item in sorted(world.unresolved)),
-            stacklevel=1,
-        )
+    assert not world.unresolved, (
+        "URL parameters with no real object to fill them (teach tests/prod/test_url_access.py):"
+        + "".join(f"\n  {item}" for item in sorted(world.unresolved))
+    )
     assert checked > 40
     assert failures == [], f"{len(failures)} of {checked} requests failed:\n" + "\n".join(failures)
 
@@ -458,7 +617,8 @@ def csp_violations(html: str, *, admin: bool) -> list[str]:
     return found[:3]
 
 
-def _judge(route, url, method, status, response, user, scope, scoped) -> list[str]:
+def _judge(route, url, method, response, user, scope, scoped, refusal) -> list[str]:
+    status = response.status_code
     where = f"{method} {url} ({route.label}, {scope})"
     location = response.get("Location", "")
     if user is None:
@@ -483,7 +643,7 @@ def _judge(route, url, method, status, response, user, scope, scoped) -> list[st
         if problems:
             return [f"{where}: the Content-Security-Policy would block {problems}"]
     if scope == "outside" and scoped:
-        return [] if status in (404, 405) else [f"{where}: outside the scope answered {status}"]
+        return [] if status in refusal else [f"{where}: outside the scope answered {status}"]
     if scope == "missing":
         ok = status in (302, 403, 404, 405) if route.admin else status in (403, 404, 405)
         return [] if ok else [f"{where}: an id of no object answered {status}"]
@@ -491,11 +651,15 @@ def _judge(route, url, method, status, response, user, scope, scoped) -> list[st
 
 
 @pytest.mark.django_db
-def test_uploaded_files_have_no_public_url(client_for, admin_user, manager):
-    customer = CustomerFactory(primary_manager=manager)
-    document = QualificationDocumentFactory(customer=customer)
-    for client in (Client(), client_for(manager), client_for(admin_user)):
+def test_uploaded_files_have_no_public_url(world):
+    manager, admin_user = world.users["manager"], world.users["admin_user"]
+    document = world.east.documents.first()
+    logged_in = []
+    for user in (manager, admin_user):
+        logged_in.append(Client())
+        logged_in[-1].force_login(user)
+    for client in (Client(), *logged_in):
         assert client.get(f"/media/{document.file.name}").status_code == 404
-    download = f"/customers/{customer.pk}/documents/{document.pk}/download/"
-    assert client_for(manager).get(download).status_code == 200
+    download = f"/customers/{world.east.pk}/documents/{document.pk}/download/"
+    assert logged_in[0].get(download).status_code == 200
     assert Client().get(download).status_code == 302

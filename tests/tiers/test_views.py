@@ -152,3 +152,11 @@ def test_model_page_shows_the_default_model(db, client_for, manager, default_mod
 
 def test_an_anonymous_user_is_sent_to_log_in(db, client):
     assert client.get(reverse("tiers:run_list")).status_code == 302
+
+
+def test_a_user_without_a_role_is_refused_a_grading_run(client_for, outsider, manager):
+    from tests.dashboard.factories import run
+
+    published = run("2026Q3")
+    assert client_for(outsider).get(f"/tiers/runs/{published.pk}/").status_code == 403
+    assert client_for(manager).get(f"/tiers/runs/{published.pk}/").status_code == 200
