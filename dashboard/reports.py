@@ -17,18 +17,19 @@ from functools import cached_property
 from django.apps import apps
 from django.db import connection
 from django.db.models import (
-    Avg,
+    Case,
     Count,
     DecimalField,
     F,
-    OuterRef,
+    IntegerField,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -42,7 +43,7 @@ from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
 from visits.models import PlannedVisit
 
-from . import activity, charts, sales, services
+from . import activity, charts, history, sales, services
 from .models import RiskSignal
 
 TIERS = ["A", "B", "C", "D"]
@@ -111,6 +112,30 @@ class ReportFilters:
         if self.unrestricted:
             return qs
         return qs.filter(**{f"{path}__in": self.customer_ids()})
+
+    def fact_scope(self, qs: QuerySet, path: str = "customer") -> QuerySet:
+        """Narrow facts counted per responsible manager (dashboard.history) to the customers
+        whose facts the user may count: the customers they see (the manager filter applies to
+        the responsible manager, not to today's), and for an account manager every customer
+        they were ever primary manager of (their own past figures stay theirs) besides their
+        book of today."""
+        if permissions.sees_everything(self.user) or permissions.is_department_head(self.user):
+            customers = Customer.objects.visible_to(self.user)
+            if not self.department_id and permissions.sees_everything(self.user):
+                return qs
+        else:
+            sql, params = history.ever_managed_by([self.user.pk])
+            book = Customer.objects.filter(
+                Q(primary_manager=self.user)
+                | Q(assistant_manager=self.user)
+                | Q(chief_manager=self.user)
+            )
+            customers = Customer.objects.filter(
+                Q(pk__in=book.values("pk")) | Q(pk__in=RawSQL(sql, params))
+            )
+        if self.department_id:
+            customers = customers.filter(department_id=self.department_id)
+        return qs.filter(**{f"{path}__in": customers.order_by().values("pk")})
 
     def managers(self) -> QuerySet:
         """Return the account managers the per-manager reports list."""
@@ -607,33 +632,68 @@ def complaint_deadlines(f: ReportFilters) -> Report:
     return Report("complaints", _("Complaint deadlines"), columns, rows, chart, totals)
 
 
-def _complaints_in(f: ReportFilters, model) -> QuerySet:
-    return f.scope(model.objects.all()).filter(
-        received_at__gte=f.start_at, received_at__lt=f.end_at
-    )
+def _complaints_in(f: ReportFilters, model, *, by_manager: bool = False) -> QuerySet:
+    qs = f.fact_scope(model.objects.all()) if by_manager else f.scope(model.objects.all())
+    return qs.filter(received_at__gte=f.start_at, received_at__lt=f.end_at)
+
+
+def _complaint_deadline_conditions() -> dict[str, Q]:
+    """Which complaints count as: responded in time, resolvable, resolved in time, and
+    respondable. A complaint is measured for a deadline once it met it or the deadline passed:
+    one still within its time counts neither way."""
+    now = timezone.now()
+    return {
+        "respondable": Q(acknowledged_at__isnull=False) | Q(response_due_at__lt=now),
+        "responded": Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("response_due_at")),
+        "resolvable": Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now),
+        "resolved": Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at")),
+    }
 
 
 def _complaint_deadline_aggregates() -> dict:
-    """Counts of a complaint queryset: all, responded in time, resolvable, resolved in time.
-
-    A complaint is measured for a deadline once it met it or the deadline passed: one still
-    within its time counts neither way.
-    """
-    now = timezone.now()
+    """Counts of a complaint queryset: all, responded in time, resolvable, resolved in time."""
     return {
         "n": Count("pk"),
-        "respondable": Count(
-            "pk", filter=Q(acknowledged_at__isnull=False) | Q(response_due_at__lt=now)
-        ),
-        "responded": Count(
-            "pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("response_due_at"))
-        ),
-        "resolvable": Count(
-            "pk", filter=Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now)
-        ),
-        "resolved": Count(
-            "pk", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))
-        ),
+        **{
+            name: Count("pk", filter=condition)
+            for name, condition in _complaint_deadline_conditions().items()
+        },
+    }
+
+
+def _complaints_by_responsible_manager(f: ReportFilters, model) -> dict[int, dict]:
+    """The period's complaints per the manager responsible for the customer on the day each
+    was received (dashboard.history): mean satisfaction and the deadline counts, one query."""
+    conditions = _complaint_deadline_conditions()
+    flags = {
+        name: Case(When(condition, then=1), default=0, output_field=IntegerField())
+        for name, condition in conditions.items()
+    }
+    complaints = (
+        _complaints_in(f, model, by_manager=True)
+        .annotate(received_on=TruncDate("received_at"), **flags)
+        .values("customer_id", "received_on", "satisfaction", *flags)
+        .order_by()
+    )
+    inner, inner_params = complaints.query.sql_with_params()
+    responsible, params = history.responsible_join("q.received_on", customer="q.customer_id")
+    sums = ", ".join(f"SUM(q.{name})" for name in flags)
+    sql = f"""
+        SELECT p.manager_id, AVG(q.satisfaction), COUNT(*), {sums}
+        FROM ({inner}) q
+        {responsible}
+        GROUP BY 1
+    """  # noqa: S608 - the inner query is the ORM's; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *params])
+        rows = cursor.fetchall()
+    return {
+        manager: {
+            "satisfaction": satisfaction,
+            "n": n,
+            **dict(zip(flags, (int(v or 0) for v in counts), strict=True)),
+        }
+        for manager, satisfaction, n, *counts in rows
     }
 
 
@@ -657,7 +717,9 @@ def contract_pipeline(f: ReportFilters) -> Report:
     return Report("contracts", _("Contract pipeline"), columns, rows, chart, totals)
 
 
-def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object], list]:
+def sales_cells(
+    f: ReportFilters, group: str, buckets, manager_ids: list[int] | None = None
+) -> dict[tuple[str, object], list]:
     """Sales of the report's customers per (bucket label, group value): [amount, profit, n].
 
     From the monthly summary where the scope allows it; a manager's own book is summed from
@@ -666,6 +728,22 @@ def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object
     scope = f.sales_scope()
     if scope is not None:
         return sales.sales_by(scope, group, buckets)
+    if group == "manager":
+        # Sales by manager: each manager's sales while responsible for the customer
+        # (dashboard.history), also of customers handed over since.
+        ids = manager_ids if manager_ids is not None else [m.pk for m in f.managers()]
+        summed = sales.summed_transactions(
+            group,
+            [(first, last) for _label, first, last in buckets],
+            departments=[f.department_id] if f.department_id else None,
+            managers=ids,
+            customers=history.ever_managed_by(ids),
+        )
+        return {
+            (label, key): list(values[i])
+            for key, values in summed.items()
+            for i, (label, _first, _last) in enumerate(buckets)
+        }
     aggregates = {}
     # One row per group value, one conditional sum per bucket: plain date comparisons in SQL.
     for i, (_label, first, last) in enumerate(buckets):
@@ -771,7 +849,10 @@ def manager_scorecard(f: ReportFilters) -> Report:
     length = (f.end - f.start).days + 1
     prev_start = f.start - timedelta(days=length)
     by_manager = sales_cells(
-        f, "manager", [("now", f.start, f.end), ("previous", prev_start, f.start - timedelta(1))]
+        f,
+        "manager",
+        [("now", f.start, f.end), ("previous", prev_start, f.start - timedelta(1))],
+        manager_ids=ids,
     )
     # Customers per manager by status, and the new ones, as two reads of the (manager, status,
     # created_at) index: one count with both conditions evaluated per customer took twice as
@@ -792,22 +873,7 @@ def manager_scorecard(f: ReportFilters) -> Report:
     model = complaint_model()
     complaint_rows = {}
     if model is not None:
-        # Each complaint's manager looked up by key: a join made PostgreSQL read every customer
-        # for a few thousand complaints. Managers not listed are ignored below.
-        manager = (
-            Customer.objects.filter(pk=OuterRef("customer")).order_by().values("primary_manager")
-        )
-        complaint_rows = {
-            row["manager"]: row
-            for row in _complaints_in(f, model)
-            .annotate(manager=Subquery(manager[:1]))
-            .values("manager")
-            .annotate(
-                satisfaction=Avg("satisfaction"),
-                **_complaint_deadline_aggregates(),
-            )
-            .order_by()
-        }
+        complaint_rows = _complaints_by_responsible_manager(f, model)
     rows = []
     for m in managers:
         s = {
