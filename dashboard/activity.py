@@ -292,7 +292,10 @@ def _live_plans(f, first: date, last: date, actors) -> tuple[str, list]:
     )
     inner, inner_params = plans.query.sql_with_params()
     responsible, params = history.responsible_join(
-        "q.due_date", customer="q.customer_id", alias="m"
+        "q.due_date",
+        customer="q.customer_id",
+        customers=(f"SELECT customer_id FROM ({inner}) only_these", inner_params),
+        alias="m",
     )
     actor = "COALESCE(m.manager_id, q.assigned_to_id)"
     only, only_params = _in(actor, actors)
@@ -320,7 +323,12 @@ def _live_satisfaction(f, first: date, last: date, actors) -> tuple[str, list]:
         .order_by()
         .query.sql_with_params()
     )
-    responsible, params = history.responsible_join("q.date", customer="q.customer_id", alias="m")
+    responsible, params = history.responsible_join(
+        "q.date",
+        customer="q.customer_id",
+        customers=(f"SELECT customer_id FROM ({inner}) only_these", inner_params),
+        alias="m",
+    )
     only, only_params = _in("m.manager_id", [f.manager_id] if f.manager_id else None)
     sql = f"""
         SELECT q.recorded_by_id, 0, 0, 0, SUM(q.satisfaction), COUNT(*)

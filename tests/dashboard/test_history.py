@@ -15,6 +15,7 @@ from django.utils import translation
 from accounts.models import AssignmentChange, AssignmentKind, ManagerRole
 from accounts.services import (
     customer_assign_manager,
+    customer_create,
     manager_handover,
     pool_claim,
     pool_release,
@@ -307,3 +308,20 @@ def test_a_pool_customers_plans_count_for_whoever_held_them(manager, executive):
     refresh_summaries()
     rows = {r[0]: r for r in reports.visit_execution(filters(executive)).rows}
     assert rows[str(manager)][2:4] == [1, 0]
+
+
+def test_a_new_customer_counts_for_the_manager_who_had_it_when_created(
+    manager, manager2, head, executive
+):
+    with time_machine.travel(at(d(10, 15)), tick=False):
+        customer_create(created_by=manager, name="新客户有限公司", department=manager.department)
+    with time_machine.travel(at(HANDOVER_DAY, 9), tick=False):
+        manager_handover(from_user=manager, to_user=manager2, performed_by=head, reason="调岗")
+    with time_machine.travel(at(d(11, 10)), tick=False):
+        customer_create(created_by=manager2, name="另一新客户", department=manager2.department)
+    for user in (executive, head):
+        rows = scorecard(filters(user))
+        assert rows[str(manager)][3] == 1  # new customers
+        assert rows[str(manager2)][3] == 1
+    assert scorecard(filters(manager))[str(manager)][3] == 1
+    assert scorecard(filters(manager2))[str(manager2)][3] == 1
