@@ -4,9 +4,10 @@ The visit plan execution, feedback quota and scorecard reports cover a year of v
 to every manager: counting 300,000 planned visits joined to their records on each request
 takes half a second. The summaries job (dashboard.summaries) also keeps two derived tables:
 
-- `MonthlyVisits`: per month × the customer's department and primary manager × the manager
-  who held the plan or wrote the record: visits due, completed, completed by the due date, and
-  the satisfaction given on visit records (sum and number);
+- `MonthlyVisits`: per month × the customer's department and the manager responsible on the
+  fact's date (dashboard.history) × the manager the plan counts for or who wrote the record:
+  visits due, completed, completed by the due date, and the satisfaction given on visit records
+  (sum and number);
 - `MonthlyFeedback`: information feedback per local month × author, by the customer's tier.
 
 A report's period is split into whole months, answered from the summaries (the current month

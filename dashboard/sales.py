@@ -1,7 +1,7 @@
 """Sales figures for the reports and home pages, read from the monthly summary (MonthlySales).
 
 Summing two million transactions joined to their customers takes seconds; the summary holds one
-row per month × department × primary manager × tier (a few thousand rows) and is rebuilt as a
+row per month × department × responsible manager × tier (a few thousand rows) and is rebuilt as a
 whole by the summaries job (dashboard.summaries): every few minutes by beat, and after a grading
 run is published. Pages say how old the figures are.
 
@@ -79,7 +79,7 @@ def sales_summary_rows() -> list[tuple]:
 
 @dataclass
 class Scope:
-    """Which customers' sales: all, some departments, some primary managers (None = any)."""
+    """Which sales: all, of some departments, of some managers while responsible (None = any)."""
 
     departments: list[int] | None = None
     managers: list[int] | None = None
