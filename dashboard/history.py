@@ -62,7 +62,7 @@ def primary_manager_on(customer: Customer, day: date) -> int | None:
     return latest.new_user_id
 
 
-def _local_day(column: str) -> tuple[str, list]:
+def local_day(column: str) -> tuple[str, list]:
     """SQL for the local date of an aware datetime column, and its parameters."""
     if connection.vendor == "postgresql":
         return f"({column} AT TIME ZONE %s)::date", [timezone.get_current_timezone_name()]
@@ -85,7 +85,7 @@ def periods_sql(customers: tuple[str, list] | None = None) -> tuple[str, list]:
     only, only_params = ("", [])
     if customers is not None:
         only, only_params = f"AND customer_id IN ({customers[0]})", list(customers[1])
-    day, day_params = _local_day("changed_at")
+    day, day_params = local_day("changed_at")
     sql = f"""
         SELECT x.customer_id,
                CASE WHEN x.valid_to IS NULL THEN c.primary_manager_id ELSE x.new_user_id END

@@ -633,8 +633,28 @@ def complaint_deadlines(f: ReportFilters) -> Report:
 
 
 def _complaints_in(f: ReportFilters, model, *, by_manager: bool = False) -> QuerySet:
-    qs = f.fact_scope(model.objects.all()) if by_manager else f.scope(model.objects.all())
-    return qs.filter(received_at__gte=f.start_at, received_at__lt=f.end_at)
+    """The period's complaints of the report's customers; `by_manager`: of the customers whose
+    complaints count per responsible manager (the caller groups them by that manager).
+
+    Filtered on a manager, a report counts the complaints received while that manager was
+    responsible for the customer (dashboard.history), not those of today's customers."""
+    received = Q(received_at__gte=f.start_at, received_at__lt=f.end_at)
+    if not by_manager and not f.manager_id:
+        return f.scope(model.objects.all()).filter(received)
+    qs = f.fact_scope(model.objects.all()).filter(received)
+    if by_manager:
+        return qs
+    day, day_params = history.local_day("received_at")
+    responsible, params = history.responsible_join("q.received_on", customer="q.customer_id")
+    sql = f"""
+        SELECT q.id FROM (
+            SELECT id, customer_id, {day} AS received_on FROM {model._meta.db_table}
+            WHERE received_at >= %s AND received_at < %s
+        ) q
+        {responsible}
+        WHERE p.manager_id = %s
+    """  # noqa: S608 - table names and expressions are ours; values are parameters
+    return qs.filter(pk__in=RawSQL(sql, [*day_params, f.start_at, f.end_at, *params, f.manager_id]))
 
 
 def _complaint_deadline_conditions() -> dict[str, Q]:

@@ -325,3 +325,12 @@ def test_a_new_customer_counts_for_the_manager_who_had_it_when_created(
         assert rows[str(manager2)][3] == 1
     assert scorecard(filters(manager))[str(manager)][3] == 1
     assert scorecard(filters(manager2))[str(manager2)][3] == 1
+
+
+def test_complaint_deadlines_filtered_by_manager_count_theirs_while_responsible(
+    handed_over, executive, head, manager, manager2
+):
+    for user in (executive, head):
+        for who in (manager, manager2):
+            report = reports.complaint_deadlines(filters(user, manager_id=who.pk))
+            assert report.totals[2] == 1, (user, who)  # one complaint each
