@@ -4,9 +4,10 @@ The visit plan execution, feedback quota and scorecard reports cover a year of v
 to every manager: counting 300,000 planned visits joined to their records on each request
 takes half a second. The summaries job (dashboard.summaries) also keeps two derived tables:
 
-- `MonthlyVisits`: per month × the customer's department and primary manager × the manager
-  who held the plan or wrote the record: visits due, completed, completed by the due date, and
-  the satisfaction given on visit records (sum and number);
+- `MonthlyVisits`: per month × the customer's department and the manager responsible on the
+  fact's date (dashboard.history) × the manager the plan counts for or who wrote the record:
+  visits due, completed, completed by the due date, and the satisfaction given on visit records
+  (sum and number);
 - `MonthlyFeedback`: information feedback per local month × author, by the customer's tier.
 
 A report's period is split into whole months, answered from the summaries (the current month
@@ -22,13 +23,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Customer
 from visits.models import InformationFeedback, PlannedVisit, VisitRecord, VisitStatus
 
+from . import history
 from .models import MonthlyFeedback, MonthlyVisits
 from .sales import month_end, month_start
 
@@ -75,32 +77,53 @@ def visit_summary_rows(today: date) -> list[tuple]:
         Customer._meta.db_table,
     )
     completed = "p.status = %s"
+    # The manager responsible on the due date (plans) or on the visit's date (records), from
+    # the assignment history (dashboard.history); a plan counts for that manager too (plans
+    # are made for the primary manager; one due before a handover stays with the manager who
+    # had it then, though the handover gave the open plan to the successor). A record counts
+    # for its author, whoever was responsible.
+    plan_manager, plan_params = history.responsible_join(
+        "p.due_date", customer="p.customer_id", alias="m"
+    )
+    record_manager, record_params = history.responsible_join(
+        "r.date", customer="r.customer_id", alias="m"
+    )
     sql = f"""
         SELECT month, department_id, manager_id, actor_id,
                SUM(due), SUM(done), SUM(on_time), SUM(satisfaction_sum), SUM(satisfaction_count)
         FROM (
-            SELECT {due_month} AS month, c.department_id, c.primary_manager_id AS manager_id,
-                   p.assigned_to_id AS actor_id, COUNT(*) AS due,
+            SELECT {due_month} AS month, c.department_id, m.manager_id AS manager_id,
+                   COALESCE(m.manager_id, p.assigned_to_id) AS actor_id, COUNT(*) AS due,
                    SUM(CASE WHEN {completed} THEN 1 ELSE 0 END) AS done,
                    SUM(CASE WHEN {completed} AND r.date <= p.due_date THEN 1 ELSE 0 END)
                        AS on_time,
                    0 AS satisfaction_sum, 0 AS satisfaction_count
             FROM {plans} p
             JOIN {customers} c ON c.id = p.customer_id
+            {plan_manager}
             LEFT JOIN {records} r ON r.id = p.completed_by_record_id
             WHERE p.status IN (%s, %s) AND p.due_date <= %s
             GROUP BY 1, 2, 3, 4
             UNION ALL
-            SELECT {record_month}, c.department_id, c.primary_manager_id, r.recorded_by_id,
+            SELECT {record_month}, c.department_id, m.manager_id, r.recorded_by_id,
                    0, 0, 0, SUM(r.satisfaction), COUNT(*)
             FROM {records} r
             JOIN {customers} c ON c.id = r.customer_id
+            {record_manager}
             WHERE r.satisfaction IS NOT NULL AND r.date <= %s
             GROUP BY 1, 2, 3, 4
         ) counted
         GROUP BY 1, 2, 3, 4
     """  # noqa: S608 - table names and expressions are ours; values are parameters
-    params = [VisitStatus.COMPLETED, VisitStatus.COMPLETED, *COUNTED, today, today]
+    params = [
+        VisitStatus.COMPLETED,
+        VisitStatus.COMPLETED,
+        *plan_params,
+        *COUNTED,
+        today,
+        *record_params,
+        today,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -224,55 +247,98 @@ def visit_counts(f, *, actors=None) -> dict[int, dict]:
     ]
     if live:
         # One query for every range left over (a page's query count stays fixed).
-        for row in live[0].union(*live[1:], all=True):
-            add(row.pop("actor"), **row)
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM ({part_sql}) u{i}" for i, (part_sql, _params) in enumerate(live)
+        )
+        params = [param for _sql, part_params in live for param in part_params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for actor, *values in cursor.fetchall():
+                add(actor, **dict(zip(VISIT_COUNT_KEYS, values, strict=True)))
     return dict(counts)
 
 
-def _live_plans(f, first: date, last: date, actors) -> QuerySet:
-    qs = f.scope(PlannedVisit.objects.all()).filter(
-        due_date__gte=first, due_date__lte=last, status__in=COUNTED
-    )
-    if actors is not None:
-        qs = qs.filter(assigned_to__in=actors)
-    return (
-        qs.annotate(actor=F("assigned_to"))
-        .values("actor")
+VISIT_COUNT_KEYS = ("due", "done", "on_time", "satisfaction_sum", "satisfaction_count")
+
+
+def _in(column: str, ids) -> tuple[str, list]:
+    if ids is None:
+        return "", []
+    ids = list(ids)
+    return f"AND {column} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", ids
+
+
+def _live_plans(f, first: date, last: date, actors) -> tuple[str, list]:
+    """Plans due in [first, last] per the manager responsible on the due date (the plan's
+    holder for a customer nobody was responsible for): SQL of (actor, VISIT_COUNT_KEYS)."""
+    plans = (
+        f.fact_scope(PlannedVisit.objects.all())
+        .filter(due_date__gte=first, due_date__lte=last, status__in=COUNTED)
         .annotate(
-            due=Count("pk"),
-            done=Count("pk", filter=Q(status=VisitStatus.COMPLETED)),
-            on_time=Count(
-                "pk",
-                filter=Q(
+            done=Case(
+                When(status=VisitStatus.COMPLETED, then=1), default=0, output_field=IntegerField()
+            ),
+            on_time=Case(
+                When(
                     status=VisitStatus.COMPLETED,
                     completed_by_record__date__lte=F("due_date"),
+                    then=1,
                 ),
+                default=0,
+                output_field=IntegerField(),
             ),
-            satisfaction_sum=Value(0),
-            satisfaction_count=Value(0),
         )
+        .values("customer_id", "due_date", "assigned_to_id", "done", "on_time")
         .order_by()
     )
+    inner, inner_params = plans.query.sql_with_params()
+    responsible, params = history.responsible_join(
+        "q.due_date",
+        customer="q.customer_id",
+        customers=(f"SELECT customer_id FROM ({inner}) only_these", inner_params),
+        alias="m",
+    )
+    actor = "COALESCE(m.manager_id, q.assigned_to_id)"
+    only, only_params = _in(actor, actors)
+    manager, manager_params = _in("m.manager_id", [f.manager_id] if f.manager_id else None)
+    sql = f"""
+        SELECT {actor}, COUNT(*), SUM(q.done), SUM(q.on_time), 0, 0
+        FROM ({inner}) q
+        {responsible}
+        WHERE 1 = 1 {only} {manager}
+        GROUP BY 1
+    """  # noqa: S608 - the inner query is the ORM's; values are parameters
+    return sql, [*inner_params, *params, *only_params, *manager_params]
 
 
-def _live_satisfaction(f, first: date, last: date, actors) -> QuerySet:
-    qs = f.scope(VisitRecord.objects.all()).filter(
+def _live_satisfaction(f, first: date, last: date, actors) -> tuple[str, list]:
+    """Satisfaction given on the visit records of [first, last] per author, of the customers
+    the report's manager (if any) was responsible for on the visit's date (SQL, params)."""
+    qs = f.fact_scope(VisitRecord.objects.all()).filter(
         date__gte=first, date__lte=last, satisfaction__isnull=False
     )
     if actors is not None:
         qs = qs.filter(recorded_by__in=actors)
-    return (
-        qs.annotate(actor=F("recorded_by"))
-        .values("actor")
-        .annotate(
-            due=Value(0),
-            done=Value(0),
-            on_time=Value(0),
-            satisfaction_sum=Sum("satisfaction"),
-            satisfaction_count=Count("pk"),
-        )
+    inner, inner_params = (
+        qs.values("customer_id", "date", "recorded_by_id", "satisfaction")
         .order_by()
+        .query.sql_with_params()
     )
+    responsible, params = history.responsible_join(
+        "q.date",
+        customer="q.customer_id",
+        customers=(f"SELECT customer_id FROM ({inner}) only_these", inner_params),
+        alias="m",
+    )
+    only, only_params = _in("m.manager_id", [f.manager_id] if f.manager_id else None)
+    sql = f"""
+        SELECT q.recorded_by_id, 0, 0, 0, SUM(q.satisfaction), COUNT(*)
+        FROM ({inner}) q
+        {responsible}
+        WHERE 1 = 1 {only}
+        GROUP BY 1
+    """  # noqa: S608 - the inner query is the ORM's; values are parameters
+    return sql, [*inner_params, *params, *only_params]
 
 
 def feedback_counts(f, manager_ids) -> dict:

@@ -17,8 +17,9 @@ class Heartbeat(models.Model):
 
 
 class CustomerMonth(models.Model):
-    """A derived row's key: a month and the customers' department and primary manager, the
-    terms in which a head's or an executive's report selects customers (dashboard.sales.Scope).
+    """A derived row's key: a month, the customers' department and the primary manager
+    responsible for them in that month's facts (dashboard.history), the terms in which a head's
+    or an executive's report selects them (dashboard.sales.Scope).
     """
 
     month = models.DateField(_("month"))
@@ -44,7 +45,8 @@ class CustomerMonth(models.Model):
 
 
 class MonthlySales(CustomerMonth):
-    """Purchases summed per month and per the customer's department, primary manager and tier.
+    """Purchases summed per month and per the customer's department, the manager responsible
+    on each transaction's date (dashboard.history) and the customer's tier.
 
     A derived table, rebuilt as a whole by `dashboard.summaries.refresh_summaries` (beat runs
     it every few minutes, and after a grading run is published): the reports and home pages sum
@@ -118,8 +120,10 @@ class RiskSignal(models.Model):
 
 
 class MonthlyVisits(CustomerMonth):
-    """Visit plans and visit records counted per month, per the customer's department and
-    primary manager, and per the account manager who held the plan or wrote the record.
+    """Visit plans and visit records counted per month, per the customer's department and the
+    manager responsible on the fact's date (dashboard.history), and per the account manager the
+    plan counts for (that responsible manager; its holder for a pool customer) or who wrote the
+    record.
 
     Plans count in the month they fall due (due, completed, completed by the due date); records
     count in the month of the visit (satisfaction given: its sum and number), up to the day of

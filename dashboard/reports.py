@@ -17,18 +17,19 @@ from functools import cached_property
 from django.apps import apps
 from django.db import connection
 from django.db.models import (
-    Avg,
+    Case,
     Count,
     DecimalField,
     F,
-    OuterRef,
+    IntegerField,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -42,7 +43,7 @@ from tiers.models import Grade, GradingRun, Movement, RunStatus
 from visits import rules as visit_rules
 from visits.models import PlannedVisit
 
-from . import activity, charts, sales, services
+from . import activity, charts, history, sales, services
 from .models import RiskSignal
 
 TIERS = ["A", "B", "C", "D"]
@@ -111,6 +112,30 @@ class ReportFilters:
         if self.unrestricted:
             return qs
         return qs.filter(**{f"{path}__in": self.customer_ids()})
+
+    def fact_scope(self, qs: QuerySet, path: str = "customer") -> QuerySet:
+        """Narrow facts counted per responsible manager (dashboard.history) to the customers
+        whose facts the user may count: the customers they see (the manager filter applies to
+        the responsible manager, not to today's), and for an account manager every customer
+        they were ever primary manager of (their own past figures stay theirs) besides their
+        book of today."""
+        if permissions.sees_everything(self.user) or permissions.is_department_head(self.user):
+            customers = Customer.objects.visible_to(self.user)
+            if not self.department_id and permissions.sees_everything(self.user):
+                return qs
+        else:
+            sql, params = history.ever_managed_by([self.user.pk])
+            book = Customer.objects.filter(
+                Q(primary_manager=self.user)
+                | Q(assistant_manager=self.user)
+                | Q(chief_manager=self.user)
+            )
+            customers = Customer.objects.filter(
+                Q(pk__in=book.values("pk")) | Q(pk__in=RawSQL(sql, params))
+            )
+        if self.department_id:
+            customers = customers.filter(department_id=self.department_id)
+        return qs.filter(**{f"{path}__in": customers.order_by().values("pk")})
 
     def managers(self) -> QuerySet:
         """Return the account managers the per-manager reports list."""
@@ -607,33 +632,114 @@ def complaint_deadlines(f: ReportFilters) -> Report:
     return Report("complaints", _("Complaint deadlines"), columns, rows, chart, totals)
 
 
-def _complaints_in(f: ReportFilters, model) -> QuerySet:
-    return f.scope(model.objects.all()).filter(
-        received_at__gte=f.start_at, received_at__lt=f.end_at
-    )
+def _complaints_in(f: ReportFilters, model, *, by_manager: bool = False) -> QuerySet:
+    """The period's complaints of the report's customers; `by_manager`: of the customers whose
+    complaints count per responsible manager (the caller groups them by that manager).
+
+    Filtered on a manager, a report counts the complaints received while that manager was
+    responsible for the customer (dashboard.history), not those of today's customers."""
+    received = Q(received_at__gte=f.start_at, received_at__lt=f.end_at)
+    if not by_manager and not f.manager_id:
+        return f.scope(model.objects.all()).filter(received)
+    qs = f.fact_scope(model.objects.all()).filter(received)
+    if by_manager:
+        return qs
+    day, day_params = history.local_day("received_at")
+    responsible, params = history.responsible_join("q.received_on", customer="q.customer_id")
+    sql = f"""
+        SELECT q.id FROM (
+            SELECT id, customer_id, {day} AS received_on FROM {model._meta.db_table}
+            WHERE received_at >= %s AND received_at < %s
+        ) q
+        {responsible}
+        WHERE p.manager_id = %s
+    """  # noqa: S608 - table names and expressions are ours; values are parameters
+    return qs.filter(pk__in=RawSQL(sql, [*day_params, f.start_at, f.end_at, *params, f.manager_id]))
+
+
+def _complaint_deadline_conditions() -> dict[str, Q]:
+    """Which complaints count as: responded in time, resolvable, resolved in time, and
+    respondable. A complaint is measured for a deadline once it met it or the deadline passed:
+    one still within its time counts neither way."""
+    now = timezone.now()
+    return {
+        "respondable": Q(acknowledged_at__isnull=False) | Q(response_due_at__lt=now),
+        "responded": Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("response_due_at")),
+        "resolvable": Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now),
+        "resolved": Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at")),
+    }
 
 
 def _complaint_deadline_aggregates() -> dict:
-    """Counts of a complaint queryset: all, responded in time, resolvable, resolved in time.
-
-    A complaint is measured for a deadline once it met it or the deadline passed: one still
-    within its time counts neither way.
-    """
-    now = timezone.now()
+    """Counts of a complaint queryset: all, responded in time, resolvable, resolved in time."""
     return {
         "n": Count("pk"),
-        "respondable": Count(
-            "pk", filter=Q(acknowledged_at__isnull=False) | Q(response_due_at__lt=now)
-        ),
-        "responded": Count(
-            "pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("response_due_at"))
-        ),
-        "resolvable": Count(
-            "pk", filter=Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now)
-        ),
-        "resolved": Count(
-            "pk", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))
-        ),
+        **{
+            name: Count("pk", filter=condition)
+            for name, condition in _complaint_deadline_conditions().items()
+        },
+    }
+
+
+def _new_customers_by_responsible_manager(f: ReportFilters) -> list[tuple]:
+    """(manager id, customers created in the period while responsible for them), one query."""
+    created = (
+        f.fact_scope(
+            Customer.objects.filter(created_at__gte=f.start_at, created_at__lt=f.end_at), "pk"
+        )
+        .annotate(created_on=TruncDate("created_at"))
+        .values("pk", "created_on")
+        .order_by()
+    )
+    inner, inner_params = created.query.sql_with_params()
+    responsible, params = history.responsible_join(
+        "q.created_on",
+        customer="q.pk",
+        customers=(f"SELECT pk FROM ({inner}) only_these", inner_params),
+    )
+    sql = f"SELECT p.manager_id, COUNT(*) FROM ({inner}) q {responsible} GROUP BY 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *params])
+        return cursor.fetchall()
+
+
+def _complaints_by_responsible_manager(f: ReportFilters, model) -> dict[int, dict]:
+    """The period's complaints per the manager responsible for the customer on the day each
+    was received (dashboard.history): mean satisfaction and the deadline counts, one query."""
+    conditions = _complaint_deadline_conditions()
+    flags = {
+        name: Case(When(condition, then=1), default=0, output_field=IntegerField())
+        for name, condition in conditions.items()
+    }
+    complaints = (
+        _complaints_in(f, model, by_manager=True)
+        .annotate(received_on=TruncDate("received_at"), **flags)
+        .values("customer_id", "received_on", "satisfaction", *flags)
+        .order_by()
+    )
+    inner, inner_params = complaints.query.sql_with_params()
+    responsible, params = history.responsible_join(
+        "q.received_on",
+        customer="q.customer_id",
+        customers=(f"SELECT customer_id FROM ({inner}) only_these", inner_params),
+    )
+    sums = ", ".join(f"SUM(q.{name})" for name in flags)
+    sql = f"""
+        SELECT p.manager_id, AVG(q.satisfaction), COUNT(*), {sums}
+        FROM ({inner}) q
+        {responsible}
+        GROUP BY 1
+    """  # noqa: S608 - the inner query is the ORM's; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *params])
+        rows = cursor.fetchall()
+    return {
+        manager: {
+            "satisfaction": satisfaction,
+            "n": n,
+            **dict(zip(flags, (int(v or 0) for v in counts), strict=True)),
+        }
+        for manager, satisfaction, n, *counts in rows
     }
 
 
@@ -657,7 +763,9 @@ def contract_pipeline(f: ReportFilters) -> Report:
     return Report("contracts", _("Contract pipeline"), columns, rows, chart, totals)
 
 
-def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object], list]:
+def sales_cells(
+    f: ReportFilters, group: str, buckets, manager_ids: list[int] | None = None
+) -> dict[tuple[str, object], list]:
     """Sales of the report's customers per (bucket label, group value): [amount, profit, n].
 
     From the monthly summary where the scope allows it; a manager's own book is summed from
@@ -666,6 +774,22 @@ def sales_cells(f: ReportFilters, group: str, buckets) -> dict[tuple[str, object
     scope = f.sales_scope()
     if scope is not None:
         return sales.sales_by(scope, group, buckets)
+    if group == "manager":
+        # Sales by manager: each manager's sales while responsible for the customer
+        # (dashboard.history), also of customers handed over since.
+        ids = manager_ids if manager_ids is not None else [m.pk for m in f.managers()]
+        summed = sales.summed_transactions(
+            group,
+            [(first, last) for _label, first, last in buckets],
+            departments=[f.department_id] if f.department_id else None,
+            managers=ids,
+            customers=history.ever_managed_by(ids),
+        )
+        return {
+            (label, key): list(values[i])
+            for key, values in summed.items()
+            for i, (label, _first, _last) in enumerate(buckets)
+        }
     aggregates = {}
     # One row per group value, one conditional sum per bucket: plain date comparisons in SQL.
     for i, (_label, first, last) in enumerate(buckets):
@@ -771,43 +895,26 @@ def manager_scorecard(f: ReportFilters) -> Report:
     length = (f.end - f.start).days + 1
     prev_start = f.start - timedelta(days=length)
     by_manager = sales_cells(
-        f, "manager", [("now", f.start, f.end), ("previous", prev_start, f.start - timedelta(1))]
+        f,
+        "manager",
+        [("now", f.start, f.end), ("previous", prev_start, f.start - timedelta(1))],
+        manager_ids=ids,
     )
-    # Customers per manager by status, and the new ones, as two reads of the (manager, status,
-    # created_at) index: one count with both conditions evaluated per customer took twice as
-    # long. COUNT(1), not of the key, so PostgreSQL needs only the index.
+    # Customers per manager today by status, a read of the (manager, status, created_at)
+    # index; COUNT(1), not of the key, so PostgreSQL needs only the index. The new ones count
+    # for the manager responsible on the day each was created.
     mine = customers.filter(primary_manager__in=ids)
     growth: dict = defaultdict(lambda: {"now": 0, "new": 0})
     for row in mine.values("primary_manager", "status").annotate(n=Count(Value(1))).order_by():
         if row["status"] not in (CustomerStatus.TERMINATED, CustomerStatus.PROSPECT):
             growth[row["primary_manager"]]["now"] += row["n"]
-    for row in (
-        mine.filter(created_at__gte=f.start_at, created_at__lt=f.end_at)
-        .values("primary_manager")
-        .annotate(n=Count(Value(1)))
-        .order_by()
-    ):
-        growth[row["primary_manager"]]["new"] = row["n"]
+    for manager_id, n in _new_customers_by_responsible_manager(f):
+        growth[manager_id]["new"] = n
     visits = activity.visit_counts(f, actors=ids)
     model = complaint_model()
     complaint_rows = {}
     if model is not None:
-        # Each complaint's manager looked up by key: a join made PostgreSQL read every customer
-        # for a few thousand complaints. Managers not listed are ignored below.
-        manager = (
-            Customer.objects.filter(pk=OuterRef("customer")).order_by().values("primary_manager")
-        )
-        complaint_rows = {
-            row["manager"]: row
-            for row in _complaints_in(f, model)
-            .annotate(manager=Subquery(manager[:1]))
-            .values("manager")
-            .annotate(
-                satisfaction=Avg("satisfaction"),
-                **_complaint_deadline_aggregates(),
-            )
-            .order_by()
-        }
+        complaint_rows = _complaints_by_responsible_manager(f, model)
     rows = []
     for m in managers:
         s = {

@@ -1,7 +1,7 @@
 """Sales figures for the reports and home pages, read from the monthly summary (MonthlySales).
 
 Summing two million transactions joined to their customers takes seconds; the summary holds one
-row per month × department × primary manager × tier (a few thousand rows) and is rebuilt as a
+row per month × department × responsible manager × tier (a few thousand rows) and is rebuilt as a
 whole by the summaries job (dashboard.summaries): every few minutes by beat, and after a grading
 run is published. Pages say how old the figures are.
 
@@ -17,10 +17,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Customer, Transaction
 
+from . import history
 from .models import MonthlySales
 
 ZERO = Decimal("0")
@@ -61,21 +62,24 @@ def sales_summary_rows() -> list[tuple]:
         month = "date_trunc('month', t.date)::date"
     else:  # dates are stored as 'YYYY-MM-DD' text: no per-row function call into Python
         month = "substr(t.date, 1, 8) || '01'"
+    # Each transaction counts for the manager responsible on its date (dashboard.history).
+    responsible, params = history.responsible_join("t.date")
     sql = f"""
-        SELECT {month}, c.department_id, c.primary_manager_id, c.tier,
+        SELECT {month}, c.department_id, p.manager_id, c.tier,
                SUM(t.amount), SUM(t.profit), COUNT(*)
         FROM {Transaction._meta.db_table} t
         JOIN {Customer._meta.db_table} c ON c.id = t.customer_id
+        {responsible}
         GROUP BY 1, 2, 3, 4
     """  # noqa: S608 - table names and expressions are ours, no user input
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 @dataclass
 class Scope:
-    """Which customers' sales: all, some departments, some primary managers (None = any)."""
+    """Which sales: all, of some departments, of some managers while responsible (None = any)."""
 
     departments: list[int] | None = None
     managers: list[int] | None = None
@@ -89,14 +93,6 @@ class Scope:
             qs = qs.filter(department__in=self.departments)
         if self.managers is not None:
             qs = qs.filter(manager__in=self.managers)
-        return qs
-
-    def transactions(self) -> QuerySet:
-        qs = Transaction.objects.all()
-        if self.departments is not None:
-            qs = qs.filter(customer__department__in=self.departments)
-        if self.managers is not None:
-            qs = qs.filter(customer__primary_manager__in=self.managers)
         return qs
 
 
@@ -143,15 +139,84 @@ def sales_by(
         for i, (label, _first, _last) in enumerate(buckets):
             add(label, row[group], row[f"a{i}"], row[f"p{i}"], row[f"n{i}"])
     for label, first, last in live_ranges:
-        for row in (
-            scope.transactions()
-            .filter(date__gte=first, date__lte=last)
-            .values(GROUPS[group])
-            .annotate(a=Sum("amount"), p=Sum("profit"), n=Count("pk"))
-            .order_by()
-        ):
-            add(label, row[GROUPS[group]], row["a"], row["p"], row["n"])
+        summed = summed_transactions(
+            group, [(first, last)], departments=scope.departments, managers=scope.managers
+        )
+        for key, [(amount, profit, count)] in summed.items():
+            add(label, key, amount, profit, count)
     return result
+
+
+# The summed transactions' grouping expressions (c: the customer, p: the responsible manager).
+GROUP_SQL = {"tier": "c.tier", "manager": "p.manager_id", "department": "c.department_id"}
+
+
+def summed_transactions(
+    group: str,
+    ranges: list[tuple[date, date]],
+    *,
+    departments: list[int] | None = None,
+    managers: list[int] | None = None,
+    customers: tuple[str, list] | None = None,
+) -> dict[object, list[tuple]]:
+    """Sum transactions straight from the table, in one query: {group value: [(amount,
+    profit, count) per range]}, with the summary's meaning of each dimension (the manager
+    responsible on the transaction's date, dashboard.history; the customer's department and
+    tier). `customers` (a SELECT of ids and its parameters) narrows the customers."""
+    columns, params = [], []
+    for first, last in ranges:
+        inside = "t.date >= %s AND t.date <= %s"
+        columns += [
+            f"SUM(CASE WHEN {inside} THEN t.amount END)",
+            f"SUM(CASE WHEN {inside} THEN t.profit END)",
+            f"SUM(CASE WHEN {inside} THEN 1 ELSE 0 END)",
+        ]
+        params += [first, last] * 3
+    joins, where = "", ["t.date >= %s", "t.date <= %s"]
+    where_params: list = [min(r[0] for r in ranges), max(r[1] for r in ranges)]
+    if group == "manager" or managers is not None:
+        joins, join_params = history.responsible_join("t.date", customers=customers)
+        params += join_params
+    if departments is not None:
+        where.append(f"c.department_id IN ({', '.join(['%s'] * len(departments)) or 'NULL'})")
+        where_params += departments
+    if managers is not None:
+        where.append(f"p.manager_id IN ({', '.join(['%s'] * len(managers)) or 'NULL'})")
+        where_params += managers
+    if customers is not None:
+        where.append(f"t.customer_id IN ({customers[0]})")
+        where_params += list(customers[1])
+    sql = f"""
+        SELECT {GROUP_SQL[group]}, {", ".join(columns)}
+        FROM {Transaction._meta.db_table} t
+        JOIN {Customer._meta.db_table} c ON c.id = t.customer_id
+        {joins}
+        WHERE {" AND ".join(where)}
+        GROUP BY 1
+    """  # noqa: S608 - table names and expressions are ours; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + where_params)
+        rows = cursor.fetchall()
+    return {
+        key if key is not None else "": [
+            (
+                _decimal(values[3 * i]),
+                _decimal(values[3 * i + 1]),
+                int(values[3 * i + 2] or 0),
+            )
+            for i in range(len(ranges))
+        ]
+        for key, *values in rows
+    }
+
+
+def _decimal(value) -> Decimal:
+    """A sum as Decimal (SQLite returns floats or ints for SUM over numeric text)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _inexact_edge_months(periods: list[tuple[date, date]]) -> list[set[date]]:

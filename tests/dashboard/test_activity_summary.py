@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from accounts.models import Customer
 from dashboard import activity, reports
 from dashboard.activity import Split, split_period
 from dashboard.models import MonthlyFeedback, MonthlyVisits
@@ -98,13 +99,25 @@ def random_visits(manager, manager2, other_manager, east):
 
 
 def live_visit_counts(f: ReportFilters) -> dict[int, dict]:
-    """What the summary must answer, counted from the plans and records of the scope."""
+    """What the summary must answer, counted from the plans and records of the scope.
+
+    A plan counts for the manager responsible for its customer on the due date (the plan's
+    holder when nobody was); a record for its author. The report's manager filter selects the
+    customers by the manager responsible on the fact's date (here nobody changed: today's).
+    """
     counts: dict[int, dict] = defaultdict(activity.empty_visit_counts)
-    customers = set(f.customers().values_list("pk", flat=True))
+    # A manager's own book, or whom the user sees; then the filters (no manager changed here,
+    # so the one responsible on any date is today's).
+    seen = f.customers() if f.sales_scope() is None else Customer.objects.visible_to(f.user)
+    if f.department_id:
+        seen = seen.filter(department_id=f.department_id)
+    customers = dict(seen.values_list("pk", "primary_manager_id"))
+    if f.manager_id:
+        customers = {pk: m for pk, m in customers.items() if m == f.manager_id}
     for p in PlannedVisit.objects.select_related("completed_by_record"):
         counted = p.status in (VisitStatus.COMPLETED, VisitStatus.PLANNED)
         if p.customer_id in customers and counted and f.start <= p.due_date <= min(f.end, TODAY):
-            c = counts[p.assigned_to_id]
+            c = counts[customers[p.customer_id] or p.assigned_to_id]
             c["due"] += 1
             if p.status == VisitStatus.COMPLETED:
                 c["done"] += 1
