@@ -29,7 +29,13 @@ from accounts.locks import lock_in_order
 from accounts.models import CreditTerms, Customer, CustomerStatus, Department, Transaction, User
 from accounts.permissions import Role, heads_department, is_finance, require
 from config.jobs import chunks, history_record_changes, serialize_job
-from notifications.services import notifications_resolve, notify, notify_bulk, notify_many
+from notifications.services import (
+    notifications_resolve,
+    notify,
+    notify_bulk,
+    notify_many,
+    subject_key,
+)
 
 from . import permissions, selectors
 from .models import (
@@ -1066,8 +1072,14 @@ def credit_request_submit(
             )
             % _credit_values(credit_request),
             link=credit_request.get_absolute_url(),
+            subject=_credit_step_subject(credit_request, CreditRequestStatus.PENDING_FINANCE),
         )
     return credit_request
+
+
+def _credit_step_subject(credit_request: CreditRequest, step: str) -> str:
+    """The work a decider is asked for: one step of one request (finance's, the executive's)."""
+    return f"{subject_key(credit_request)}:{step}"
 
 
 def customer_credit_apply(
@@ -1137,6 +1149,7 @@ def credit_request_decide(
             raise CreditRequestDecided(
                 _("Someone else has just decided this request; your decision was not recorded.")
             )
+        notifications_resolve(subject=_credit_step_subject(credit_request, step))
         credit_request.refresh_from_db()
         texts = _credit_values(credit_request) | {"user": decided_by, "comment": comment}
         link = credit_request.get_absolute_url()
@@ -1164,6 +1177,7 @@ def credit_request_decide(
                 )
                 % texts,
                 link=link,
+                subject=_credit_step_subject(credit_request, new_status),
             )
             message = (
                 _(

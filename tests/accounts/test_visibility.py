@@ -84,7 +84,9 @@ IN_SCOPE = {
     "handover_detail": _ALL_OK,
     "pool": dict.fromkeys(ROLES, "ok"),
     # The customer has a manager: nobody may claim it (claims are tested in test_pool.py).
-    "pool_claim": dict.fromkeys(ROLES[:-1], DENIED) | {"outsider": HIDDEN},
+    # Those who see it are sent back to the pool with a message, as a lost race is.
+    "pool_claim": dict.fromkeys(ROLES[:-1], DENIED)
+    | {"outsider": HIDDEN, "manager": OK_POST, "head": OK_POST},
     "pool_release": _KEEPERS,
     "pool_lock": _DECIDERS,
 }

@@ -17,12 +17,13 @@ CODE1, CODE2 = valid_credit_code(301), valid_credit_code(302)
 
 
 def workbook(second_manager: str, second_code: str) -> bytes:
+    # Status and credit stay empty: an import sets neither (admission and credit requests do).
     customers = [
         CUSTOMER_HEADERS,
-        ["苏州锦程精密仪器有限公司", CODE1, "企业", "制造业", "江苏省", "苏州", "Active", "east",
-         "am_east1", 300000],
+        ["苏州锦程精密仪器有限公司", CODE1, "企业", "制造业", "江苏省", "苏州", None, "east",
+         "am_east1", None],
         ["宁波海纳物流有限公司", second_code, "企业", "Transport and logistics", "浙江省", "宁波",
-         "prospect", "east", second_manager, 0],
+         None, "east", second_manager, None],
     ]  # fmt: skip
     contacts = [
         CONTACT_HEADERS,

@@ -7,6 +7,7 @@ recipient, and reads the recipient's bell and unread list as they see them.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -233,3 +234,26 @@ def test_the_data_migration_marks_finished_reviews_and_appeals_done(manager, hea
     to_filer = Notification.objects.get(recipient=manager, link=appeal.get_absolute_url())
     assert to_head.resolved_at is not None and to_head.subject == f"tiers.appeal:{appeal.pk}"
     assert to_filer.resolved_at is None and to_filer.subject == ""
+
+
+def test_a_credit_request_leaves_each_deciders_unread_count_at_its_own_step(
+    client_for, manager, finance, executive
+):
+    other_finance = UserFactory(username="finance2", roles=[Role.FINANCE])
+    customer = admitted_customer(manager=manager)
+    credit_request = contracts.credit_request_submit(
+        customer=customer, proposed_by=manager, credit_terms="credit",
+        credit_limit=Decimal("9000000"), reason="年度框架合同",
+    )  # fmt: skip
+    finance_client, executive_client = client_for(finance), client_for(executive)
+    assert bell(finance_client) == 1 and bell(executive_client) == 0
+    contracts.credit_request_decide(
+        credit_request=credit_request, decided_by=other_finance, approve=True, comment="同意"
+    )
+    # Finance's step is done by a colleague; the executive is now asked.
+    assert bell(finance_client) == 0 and unread_listed(finance_client) == 0
+    assert bell(executive_client) == 1
+    contracts.credit_request_decide(
+        credit_request=credit_request, decided_by=executive, approve=True, comment="同意"
+    )
+    assert bell(executive_client) == 0
