@@ -9,13 +9,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection, connections
-from django.test import Client
 from django.urls import reverse
 
 from accounts.permissions import Role
 from contracts.models import StepStatus
+from tests.concurrency import post_at_once
 from tests.factories import UserFactory
 
 from .factories import admitted_customer, current_step, submitted_contract
@@ -42,36 +41,7 @@ def test_twenty_concurrent_approvals_give_exactly_one_decision(manager, east):
     contract = submitted_contract(owner=manager, customer=customer)
     step = current_step(contract)
     url = reverse("contracts:decide", args=[contract.pk, step.pk])
-    clients = []
-    for user in heads:
-        client = Client()
-        client.force_login(user)
-        clients.append(client)
-
-    barrier = threading.Barrier(THREADS)
-    results: list[tuple[int, list[str]]] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def approve(client: Client) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = client.post(url, {"decision": "approve", "comment": "ok"})
-            levels = [message.level_tag for message in get_messages(response.wsgi_request)]
-            with lock:
-                results.append((response.status_code, levels))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            with lock:
-                errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=approve, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    results, errors = post_at_once(heads, url, {"decision": "approve", "comment": "ok"})
     assert not errors, errors
     assert [status for status, _levels in results] == [302] * THREADS
     levels = sorted(level for _status, levels in results for level in levels)

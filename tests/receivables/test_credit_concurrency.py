@@ -6,18 +6,16 @@ DATABASE_URL).
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
-from django.db import connection, connections
-from django.test import Client
+from django.db import connection
 from django.urls import reverse
 
 from accounts.permissions import Role
 from contracts import services
 from contracts.models import CreditRequestStatus
+from tests.concurrency import post_at_once
 from tests.contracts.factories import admitted_customer
 from tests.factories import UserFactory
 
@@ -39,35 +37,9 @@ def test_twenty_concurrent_decisions_give_exactly_one(manager, limit):
         reason="年度框架合同",
     )
     url = reverse("contracts:credit_request_decide", args=[credit_request.pk])
-    clients = []
-    for user in deciders:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        clients.append(client)
-    barrier = threading.Barrier(THREADS)
-    results: list[tuple[int, list[str]]] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def approve(client: Client) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = client.post(url, {"decision": "approve", "comment": "ok"})
-            levels = [message.level_tag for message in get_messages(response.wsgi_request)]
-            with lock:
-                results.append((response.status_code, levels))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            with lock:
-                errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=approve, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    results, errors = post_at_once(
+        deciders, url, {"decision": "approve", "comment": "ok"}, language="en"
+    )
     assert not errors, errors
     assert [status for status, _levels in results] == [302] * THREADS
     levels = sorted(level for _status, levels in results for level in levels)
