@@ -733,7 +733,12 @@ def credit_request_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "paginator": page.paginator,
             "credit_requests": credit_requests,
-            "lists": list(CREDIT_REQUEST_LISTS.items()),
+            # Only finance and executives decide: nobody else gets a list that is always empty.
+            "lists": [
+                (name, label)
+                for name, label in CREDIT_REQUEST_LISTS.items()
+                if decider or name != "waiting"
+            ],
             "current_list": which,
         },
     )
