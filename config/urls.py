@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 
 from dashboard import views as dashboard_views
 
@@ -30,7 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-admin.site.site_header = "大客户管理 CRM"
+admin.site.site_header = gettext_lazy("Key-account CRM")
 admin.site.site_title = "CRM"
 
 # Uploaded files are never served from a public URL: see accounts:document_download.

@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
@@ -640,7 +640,7 @@ def receivables_export(request: HttpRequest, scope: str) -> HttpResponse:
         column(_("Due date"), "due_date", sheets.DATE),
         column(_("Amount"), "amount", sheets.MONEY),
         column(_("Paid"), "paid_amount", sheets.MONEY),
-        column(_("Open"), "open_amount", sheets.MONEY),
+        column(pgettext("amount", "Open"), "open_amount", sheets.MONEY),
         column(_("State"), "state", choices=InstalmentState.choices),
         column(_("Days overdue"), "bucket", choices=AgeingBucket.choices),
         column(_("Owner"), "contract.owner.username"),
@@ -659,7 +659,7 @@ def receivables_export(request: HttpRequest, scope: str) -> HttpResponse:
 
 CREDIT_REQUEST_LISTS = {
     "waiting": gettext_lazy("Waiting for me"),
-    "open": gettext_lazy("Open"),
+    "open": pgettext_lazy("credit requests", "Open"),
     "decided": gettext_lazy("Decided"),
 }
 
@@ -733,7 +733,12 @@ def credit_request_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "paginator": page.paginator,
             "credit_requests": credit_requests,
-            "lists": list(CREDIT_REQUEST_LISTS.items()),
+            # Only finance and executives decide: nobody else gets a list that is always empty.
+            "lists": [
+                (name, label)
+                for name, label in CREDIT_REQUEST_LISTS.items()
+                if decider or name != "waiting"
+            ],
             "current_list": which,
         },
     )
