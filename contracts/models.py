@@ -681,7 +681,7 @@ class CreditPolicy(models.Model):
 
 
 class CreditRequestStatus(models.TextChoices):
-    PENDING_FINANCE = "pending_finance", _("Awaiting finance")
+    PENDING_FINANCE = "pending_finance", pgettext_lazy("credit request", "Awaiting finance")
     PENDING_EXECUTIVE = "pending_executive", _("Awaiting the executive")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import ChildOfCustomerQuerySet, Contact, Customer
@@ -223,7 +224,7 @@ class CareKind(models.TextChoices):
 
 
 class CareStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("care task", "Open")
     DONE = "done", _("Done")
 
 
