@@ -83,11 +83,8 @@ def run_compute(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("tiers:run_list")
     if run.is_editable:
+        # A run that will not be publishable says so on its own page, where this leads.
         messages.success(request, _("Grading %(period)s computed.") % {"period": run.period})
-        problem = services.grading_run_publication_problem(run)
-        if problem:
-            # It can still be reviewed; say now that it will not be publishable.
-            messages.warning(request, problem)
     else:
         messages.warning(
             request, _("Grading %(period)s is already published.") % {"period": run.period}
