@@ -29,7 +29,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py seed_demo --if-empty --password "$(DEMO_PASSWORD)"
+	$(PY) manage.py seed_demo --if-empty --password "$(DEMO_PASSWORD)" --addr "$(ADDR)"
 
 # Serve the app with a Celery worker and beat. Ctrl-C (or SIGTERM), or any of the three
 # exiting, stops the others and waits for them, so no process is left behind. The worker

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from io import StringIO
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.db import transaction
@@ -62,6 +67,42 @@ def test_the_small_demo_keeps_its_named_people_and_handful_of_cases():
     assert Complaint.objects.count() == 14
     assert Contract.objects.count() == 20
     assert GradingRun.objects.filter(published_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db
+def test_it_prints_the_log_in_address_the_server_is_started_on():
+    out = StringIO()
+    call_command(
+        "seed_demo", customers=5, password=PASSWORD, force=True, addr="0.0.0.0:8080", stdout=out
+    )
+
+    assert "Log in at http://0.0.0.0:8080/login/ as:" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("addr", "url"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000/login/"),
+        ("8081", "http://127.0.0.1:8081/login/"),
+        ("localhost:9000", "http://localhost:9000/login/"),
+    ],
+)
+def test_the_log_in_address_follows_runservers_addrport(addr, url):
+    assert seed_demo.login_url(addr) == url
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_passes_the_served_address_to_the_demo():
+    root = Path(__file__).resolve().parents[2]
+    commands = subprocess.run(
+        ["make", "-n", "demo", "ADDR=127.0.0.1:8123"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    assert '--addr "127.0.0.1:8123"' in commands
 
 
 @pytest.mark.django_db

@@ -7,15 +7,13 @@ Drives Debian's Chromium through Playwright's sync API against pytest-django's l
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from accounts.models import CustomerStatus
 from complaints.models import Complaint, Status
+from tests.browser.helpers import screenshot
 from tests.factories import PASSWORD, PDF_BYTES, ContactFactory, CustomerFactory
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # The session's Chromium comes from tests/browser/conftest.py: it skips without Chromium, or
 # fails under CI, and keeps the role groups across this transactional journey.
@@ -32,11 +30,6 @@ def _log_in(browser, live_server, user):
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
     return page
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"complaint-journey-{name}.png"), full_page=True)
 
 
 def _transition(page, to_status: str, comment: str = "") -> None:
@@ -85,7 +78,7 @@ def test_a_complaint_from_intake_to_the_customers_confirmation(
     assert page.inner_text("[data-testid=reference]") == complaint.reference
     assert complaint.assignee == manager and complaint.attachments.count() == 1
     assert page.locator("[data-testid=time-left]").count() >= 1
-    _shot(page, "1-registered")
+    screenshot(page, "complaint-journey-1-registered")
 
     # The manager acknowledges it, then escalates it: beyond a manager's reach.
     _transition(page, Status.ACKNOWLEDGED, "已电话联系客户")
@@ -97,7 +90,7 @@ def test_a_complaint_from_intake_to_the_customers_confirmation(
     page = _log_in(browser, live_server, head)
     page.goto(f"{live_server.url}/complaints/?scope=mine")
     page.click(f"text={complaint.reference}")
-    _shot(page, "2-escalated")
+    screenshot(page, "complaint-journey-2-escalated")
     _transition(page, Status.RESOLVED, "已安排整批更换并补偿运费")
     complaint.refresh_from_db()
     assert complaint.status == Status.RESOLVED
@@ -108,7 +101,7 @@ def test_a_complaint_from_intake_to_the_customers_confirmation(
     _verdict(page, 2, "更换太慢，仍影响生产")
     complaint.refresh_from_db()
     assert complaint.status == Status.REOPENED and complaint.satisfaction == 2
-    _shot(page, "3-reopened")
+    screenshot(page, "complaint-journey-3-reopened")
 
     # Worked again and resolved; this time the customer confirms.
     _transition(page, Status.IN_PROGRESS, "加急空运替换件")
@@ -129,4 +122,4 @@ def test_a_complaint_from_intake_to_the_customers_confirmation(
     ]
     assert page.locator("[data-testid=timeline] li").count() == 8
     assert "5/5" in page.inner_text("[data-testid=satisfaction]")
-    _shot(page, "4-confirmed")
+    screenshot(page, "complaint-journey-4-confirmed")

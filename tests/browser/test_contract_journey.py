@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from accounts.models import CustomerStatus
 from contracts.models import Contract, ContractStatus, StepStatus
+from tests.browser.helpers import screenshot
 from tests.factories import PASSWORD, PDF_BYTES, CustomerFactory
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # The session's Chromium comes from tests/browser/conftest.py: it skips without Chromium, or
 # fails under CI, and keeps the role groups across this transactional journey.
@@ -32,11 +30,6 @@ def _log_in(browser, live_server, user):
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
     return page
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"contract-journey-{name}.png"), full_page=True)
 
 
 def _approve(browser, live_server, user, contract, step_order: int):
@@ -86,7 +79,7 @@ def test_a_large_a_tier_contract_from_draft_to_in_force(
         "finance",
         "executive",
     ]
-    _shot(page, "1-submitted")
+    screenshot(page, "contract-journey-1-submitted")
 
     # Head, finance and an executive approve in turn, each from their own log-in.
     _approve(browser, live_server, head, contract, 1)
@@ -94,7 +87,7 @@ def test_a_large_a_tier_contract_from_draft_to_in_force(
     page = _approve(browser, live_server, executive, contract, 3)
     contract.refresh_from_db()
     assert contract.status == ContractStatus.APPROVED
-    _shot(page, "2-approved")
+    screenshot(page, "contract-journey-2-approved")
 
     # The owner marks it signed with the scan: an A-tier contract then waits for filing.
     scan = tmp_path / "signed.pdf"
@@ -119,4 +112,4 @@ def test_a_large_a_tier_contract_from_draft_to_in_force(
     assert contract.status == ContractStatus.ACTIVE
     assert contract.filed_by == finance and contract.filed_on is not None
     assert page.locator("[data-testid=filing]").inner_text().find("BA-2026-001") >= 0
-    _shot(page, "3-active")
+    screenshot(page, "contract-journey-3-active")

@@ -215,6 +215,8 @@ def test_make_run_serves_the_demo_to_am_east1(running_app, page):
         time.sleep(0.5)
     assert re.search(r"worker@\S+ ready\.", process_log()), log_tail()
     assert "beat: Starting..." in process_log(), log_tail()
+    # The demo's log-in address is the one served, not a fixed port.
+    assert f"Log in at {base_url}/login/ as:" in process_log(), log_tail()
     ping = subprocess.run(
         [str(BASE_DIR / ".venv/bin/celery"), "-A", "config", "inspect", "ping", "--timeout", "10"],
         cwd=BASE_DIR,

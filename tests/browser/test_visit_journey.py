@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import Customer
+from tests.browser.helpers import screenshot
 from tests.factories import PASSWORD, ContactFactory
 from tests.visits.factories import active_customer
 from visits.models import PlannedVisit, VisitRecord, VisitStatus
 from visits.services import visit_plan_regenerate
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # The session's Chromium comes from tests/browser/conftest.py: it skips without Chromium, or
 # fails under CI, and keeps the role groups across this transactional journey.
@@ -35,11 +33,6 @@ def _log_in(browser, live_server, user):
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
     return page
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"visit-journey-{name}.png"), full_page=True)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -62,7 +55,7 @@ def test_a_manager_records_an_overdue_visit_with_two_colleagues(
     page.goto(f"{live_server.url}/visits/")
     overdue_row = page.locator("tr[data-overdue='1']")
     assert overdue_row.count() == 1 and customer.name in overdue_row.inner_text()
-    _shot(page, "1-overdue")
+    screenshot(page, "visit-journey-1-overdue")
 
     overdue_row.locator(f"a[href='/visits/customers/{customer.pk}/record/']").click()
     page.wait_for_url(re.compile(r"/record/$"))
@@ -78,7 +71,7 @@ def test_a_manager_records_an_overdue_visit_with_two_colleagues(
     page.wait_for_load_state()
     assert page.locator(".invalid-feedback, .text-danger, .alert-danger").count() >= 1
     assert not VisitRecord.objects.exists()
-    _shot(page, "2-two-participants-rule")
+    screenshot(page, "visit-journey-2-two-participants-rule")
 
     page.check(f"input[name=participants][value='{manager2.pk}']")
     page.check(f"input[name=participants][value='{head.pk}']")
@@ -99,4 +92,4 @@ def test_a_manager_records_an_overdue_visit_with_two_colleagues(
     assert (today + timedelta(days=30)).isoformat() in row.inner_text()
     page.goto(f"{live_server.url}/customers/{customer.pk}/?tab=visits")
     assert "季度业务回顾" in page.locator("[data-testid=visit-timeline]").inner_text()
-    _shot(page, "3-timeline")
+    screenshot(page, "visit-journey-3-timeline")

@@ -229,6 +229,11 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing (successfully) if data exists"
         )
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+        parser.add_argument(
+            "--addr",
+            default="127.0.0.1:8000",
+            help="the address the server is started on (make passes ADDR), for the log-in URL",
+        )
 
     def handle(self, *args, customers: int, password: str | None, seed: int, **options):
         if customers < 0 or customers > 1_000_000:
@@ -288,7 +293,7 @@ class Command(BaseCommand):
             )
         )
         if created:
-            self.stdout.write("Log in at http://127.0.0.1:8000/login/ as:")
+            self.stdout.write(f"Log in at {login_url(options['addr'])} as:")
             for username, *_rest in PEOPLE:
                 self.stdout.write(f"  {username:<11} {password}")
 
@@ -491,6 +496,13 @@ class Command(BaseCommand):
             "customer_id", "date", "amount", "profit", "due_date", "paid_date", "reference",
         ]  # fmt: skip
         fast_insert(Transaction, transaction_fields, transactions)
+
+
+def login_url(addr: str) -> str:
+    """The log-in URL of a server started with runserver's addrport (a bare port as well)."""
+    if addr.isdigit():
+        addr = f"127.0.0.1:{addr}"
+    return f"http://{addr}/login/"
 
 
 def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
