@@ -141,11 +141,11 @@ def transaction_add(*, customer: Customer, added_by: User, **fields) -> Transact
     _require(permissions.can_edit_customer(added_by, customer))
     record = Transaction(customer=customer, created_by=added_by, **fields)
     record.full_clean()
-    # receivables: credit terms, plan facts, prepayments used (先款后货)
+    # Credit terms, plan facts and prepayments used (先款后货) are the contracts app's rules.
     from contracts.services import prepayment_use_record, transaction_check
 
     with transaction.atomic():
-        transaction_check(record=record)  # receivables: refuses, or fills in due/paid dates
+        transaction_check(record=record)  # refuses, or fills in due/paid dates
         record.save()
         prepayment_use_record(records=[record])
     return record
@@ -802,15 +802,15 @@ def _move_open_work(handover: Handover) -> None:
 
     Each app that keeps open work assigned to a person adds its own service call here.
     """
-    from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
+    from contracts.services import contracts_hand_over  # draft contracts' owner
 
     contracts_hand_over(handover=handover)
 
-    from visits.services import visits_handover  # visits app
+    from visits.services import visits_handover  # open planned visits and care tasks
 
     visits_handover(handover=handover)
 
-    from complaints.services import complaints_move_for_handover  # complaints: open ones
+    from complaints.services import complaints_move_for_handover  # open complaints
 
     complaints_move_for_handover(handover=handover)
 
@@ -918,7 +918,7 @@ def transactions_bulk_write(
     and is written before the next is checked: the next one's limit counts it.
     A refusal carries the record it refused (error.record).
     """
-    # receivables: credit terms, plan facts, prepayments used (先款后货)
+    # Credit terms, plan facts and prepayments used (先款后货) are the contracts app's rules.
     from contracts.services import prepayment_use_record, transaction_check
 
     now = timezone.now()

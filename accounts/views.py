@@ -58,16 +58,16 @@ CUSTOMER_TABS = [
     ("transactions", gettext_lazy("Transactions"), None),
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
-    ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
-    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
-    (  # receivables
+    ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),
+    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),
+    (
         "receivables",
         gettext_lazy("Receivables"),
         "contracts.views.customer_receivables_tab",
     ),
-    ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
+    ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),
     ("history", gettext_lazy("History"), None),
-    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
+    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),
 ]
 
 

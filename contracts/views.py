@@ -127,7 +127,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
-    # receivables: an optional payment plan drafted with the contract.
+    # An optional payment plan drafted with the contract.
     plan_posted = request.method == "POST" and "plan-TOTAL_FORMS" in request.POST
     plan_formset = DraftPlanFormSet(request.POST if plan_posted else None, prefix="plan")
     plan_valid = not plan_posted or plan_formset.is_valid()
