@@ -1,4 +1,27 @@
-"""Business rules of the visits app: plans, records, reminders, care, feedback, archive checks."""
+"""Business rules of the visits app: plans, records, reminders, care, feedback, archive checks.
+
+Other apps come in through these services: a tier change (grading publication, an upheld
+appeal) calls visit_plans_refresh_after_commit; a manager handover calls visits_handover; the
+daily beat entry "visits-daily" (visits.tasks.visits_daily_run_task, or the management command
+send_visit_reminders) runs visits_daily_run; regenerate_visit_plans runs visit_plan_regenerate
+for every active customer. The pool's return rules count the latest visit record and
+information feedback as contact (settings.POOL_CONTACT_SOURCES, visits.selectors).
+
+Choices where the policy is silent:
+- A plan is counted from the last visit record, else the approved admission, else creation.
+  Ungraded customers use tier D's interval (180 days if D has no TierPolicy).
+- A date set by hand (moved, or the "next visit date" of a record) is kept when the plan is
+  regenerated, also after a tier change. A cancelled visit skips its cycle: the next one is one
+  interval after the cancelled due date.
+- The first-visit rule (at least two staff participants) applies when the customer has no
+  earlier visit record at all.
+- Feedback counts on the customer's tier when it was filed (stored on the feedback).
+- Archive check: due each quarter; overdue when not verified in the previous quarter either (a
+  customer never verified counts from its creation). Reminders: overdue ones weekly, this
+  quarter's in the last two weeks of the quarter; one digest notification per manager per week.
+- Care budget: a warning message and a notification to the manager and the head when the
+  year's spending passes the tier's yearly budget (a D-tier customer has none).
+"""
 
 from __future__ import annotations
 
