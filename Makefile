@@ -72,7 +72,7 @@ test-postgres: install
 prod-smoke: install
 	$(PY) -m tests.prod.smoke
 
-# Benchmarks (issue 12; bench/README.md): pages, reports, jobs, and the load test, on SQLite and,
+# Benchmarks (see bench/README.md): pages, reports, jobs, and the load test, on SQLite and,
 # when reachable, PostgreSQL; each vendor's output goes to bench/results/latest-<vendor>.md. The
 # 100,000-customer databases are built on the first run (var/bench/, crm_bench_make) and reused.
 # One section: make bench BENCH_ARGS="--sections pages,load". The load test needs wrk.

@@ -974,7 +974,7 @@ class Validator:
                     by_reference.setdefault((record.customer_id, record.reference), record)
                 by_value.setdefault((record.customer_id, record.date, record.amount), record)
         seen: dict[tuple, int] = {}
-        from contracts.services import prepaid_delivery_check  # receivables: 先款后货
+        from contracts.services import prepaid_delivery_check  # 先款后货
 
         prepaid_used: dict[int, Decimal] = defaultdict(Decimal)
         header = lambda key: self._header(sheet, key)  # noqa: E731
@@ -1018,7 +1018,7 @@ class Validator:
                 record = Transaction(customer=parent, created_by=self.user, **values)
                 row.action = "create"
                 self._model_errors(row, sheet, record, set(values))
-                # receivables: the form's prepaid rule (先款后货); earlier rows count as used.
+                # The form's prepaid rule (先款后货); earlier rows count as used.
                 try:
                     prepaid_delivery_check(record=record, pending=prepaid_used[parent.pk])
                 except BusinessRuleError as error:

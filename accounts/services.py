@@ -37,17 +37,12 @@ from .models import (
     User,
 )
 
-
-def _require(allowed: bool) -> None:
-    permissions.require(allowed)
-
-
 # --- Archive -------------------------------------------------------------------------------
 
 
 def customer_create(*, created_by: User, **fields) -> Customer:
     """Create a prospect. Managers become its primary manager unless one is given."""
-    _require(permissions.can_create_customer(created_by))
+    permissions.require(permissions.can_create_customer(created_by))
     if {"credit_terms", "credit_limit"} & fields.keys():
         # New customers start prepaid with no limit; credit comes from a credit request.
         raise BusinessRuleError(_("These fields cannot be set here."))
@@ -84,7 +79,7 @@ def customer_create(*, created_by: User, **fields) -> Customer:
 
 def customer_update(*, customer: Customer, updated_by: User, **fields) -> Customer:
     """Change archive fields. Managers, status, tier and score have their own services."""
-    _require(permissions.can_edit_customer(updated_by, customer))
+    permissions.require(permissions.can_edit_customer(updated_by, customer))
     protected = {"status", "tier", "score", *[role.value for role in ManagerRole]}
     # Credit terms and limit change only through an approved credit request (contracts).
     protected |= {"credit_terms", "credit_limit"}
@@ -98,7 +93,7 @@ def customer_update(*, customer: Customer, updated_by: User, **fields) -> Custom
 
 
 def contact_add(*, customer: Customer, added_by: User, **fields) -> Contact:
-    _require(permissions.can_edit_customer(added_by, customer))
+    permissions.require(permissions.can_edit_customer(added_by, customer))
     contact = Contact(customer=customer, **fields)
     contact.full_clean()
     with transaction.atomic():
@@ -109,7 +104,7 @@ def contact_add(*, customer: Customer, added_by: User, **fields) -> Contact:
 
 
 def contact_update(*, contact: Contact, updated_by: User, **fields) -> Contact:
-    _require(permissions.can_edit_customer(updated_by, contact.customer))
+    permissions.require(permissions.can_edit_customer(updated_by, contact.customer))
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean()
@@ -138,14 +133,14 @@ def transaction_field_errors(
 
 
 def transaction_add(*, customer: Customer, added_by: User, **fields) -> Transaction:
-    _require(permissions.can_edit_customer(added_by, customer))
+    permissions.require(permissions.can_edit_customer(added_by, customer))
     record = Transaction(customer=customer, created_by=added_by, **fields)
     record.full_clean()
-    # receivables: credit terms, plan facts, prepayments used (先款后货)
+    # Credit terms, plan facts and prepayments used (先款后货) are the contracts app's rules.
     from contracts.services import prepayment_use_record, transaction_check
 
     with transaction.atomic():
-        transaction_check(record=record)  # receivables: refuses, or fills in due/paid dates
+        transaction_check(record=record)  # refuses, or fills in due/paid dates
         record.save()
         prepayment_use_record(records=[record])
     return record
@@ -153,7 +148,7 @@ def transaction_add(*, customer: Customer, added_by: User, **fields) -> Transact
 
 def document_add(*, customer: Customer, uploaded_by: User, kind: str, **fields):
     """Upload a qualification document; it replaces the current one of the same kind."""
-    _require(permissions.can_edit_customer(uploaded_by, customer))
+    permissions.require(permissions.can_edit_customer(uploaded_by, customer))
     document = QualificationDocument(
         customer=customer, kind=kind, uploaded_by=uploaded_by, **fields
     )
@@ -166,7 +161,7 @@ def document_add(*, customer: Customer, uploaded_by: User, kind: str, **fields):
 
 def document_verify(*, document: QualificationDocument, verified_by: User):
     """Record who verified a current qualification document, and when, once."""
-    _require(permissions.can_verify_documents(verified_by, document.customer))
+    permissions.require(permissions.can_verify_documents(verified_by, document.customer))
     with transaction.atomic():
         updated = QualificationDocument.objects.filter(
             pk=document.pk, verified_by__isnull=True, is_current=True
@@ -210,7 +205,7 @@ def unverified_documents(customer: Customer, *, on=None) -> list[QualificationDo
 
 def admission_submit(*, customer: Customer, submitted_by: User) -> AdmissionRequest:
     """Submit a prospect for admission; its qualification checklist must be complete."""
-    _require(permissions.can_submit_admission(submitted_by, customer))
+    permissions.require(permissions.can_submit_admission(submitted_by, customer))
     if customer.status != CustomerStatus.PROSPECT:
         raise BusinessRuleError(_("Only a prospect can be submitted for admission."))
     if customer.customer_type != CustomerType.INDIVIDUAL and not customer.credit_code:
@@ -249,7 +244,7 @@ def admission_decide(
 ) -> AdmissionRequest:
     """Approve (the customer becomes active) or reject (back to prospect) exactly once."""
     customer = admission.customer
-    _require(permissions.can_decide_admission(decided_by, customer))
+    permissions.require(permissions.can_decide_admission(decided_by, customer))
     comment = comment.strip()
     if not approve and not comment:
         raise BusinessRuleError(_("Give a reason for the rejection."))
@@ -315,7 +310,7 @@ def _check_checklist_verified(customer: Customer) -> None:
 
 def customer_terminate(*, customer: Customer, terminated_by: User, reason: str) -> Customer:
     """End the relationship; the customer and all its history stay."""
-    _require(permissions.can_terminate(terminated_by, customer))
+    permissions.require(permissions.can_terminate(terminated_by, customer))
     if not reason.strip():
         raise BusinessRuleError(_("Give a reason for the termination."))
     with transaction.atomic():
@@ -334,7 +329,7 @@ def customer_terminate(*, customer: Customer, terminated_by: User, reason: str) 
 
 def customer_set_dormant(*, customer: Customer, changed_by: User, dormant: bool) -> Customer:
     """Mark an active customer dormant, or wake a dormant one."""
-    _require(permissions.can_edit_customer(changed_by, customer))
+    permissions.require(permissions.can_edit_customer(changed_by, customer))
     old, new = (
         (CustomerStatus.ACTIVE, CustomerStatus.DORMANT)
         if dormant
@@ -381,7 +376,7 @@ def pool_claim(*, customer: Customer, user: User) -> AssignmentChange:
     """Take a customer from the pool; the first of simultaneous claims wins, the others are
     told that another manager has claimed it (their request may hold the customer as it was
     before, still in the pool)."""
-    _require(
+    permissions.require(
         (permissions.is_account_manager(user) or permissions.is_department_head(user))
         and user.department_id == customer.department_id
     )
@@ -389,12 +384,12 @@ def pool_claim(*, customer: Customer, user: User) -> AssignmentChange:
         # Customer first, then the claimer (whose caps are counted): accounts.locks.
         locked, _subject = lock_in_order(customers=[customer], users=[user])
         current = locked.get(customer.pk)
-        _require(current is not None and not current.is_terminated)
+        permissions.require(current is not None and not current.is_terminated)
         if current.primary_manager_id == user.pk:
             raise BusinessRuleError(_("This customer is already yours."))
         if current.primary_manager_id is not None:
             raise BusinessRuleError(_("Another manager has just claimed this customer."))
-        _require(permissions.can_claim(user, current))
+        permissions.require(permissions.can_claim(user, current))
         _check_caps(user=user, policy=PoolPolicy.current(), counting_claims=True)
         taken = (
             Customer.objects.filter(pk=customer.pk, primary_manager__isnull=True)
@@ -438,7 +433,7 @@ def _empty_seats(customer: Customer, *, by: User, kind: str, reason: str) -> lis
 
 def pool_release(*, customer: Customer, released_by: User, reason: str) -> Customer:
     """Give a customer back to the pool, with a reason; its history stays."""
-    _require(permissions.can_release(released_by, customer))
+    permissions.require(permissions.can_release(released_by, customer))
     reason = reason.strip()
     if not reason:
         raise BusinessRuleError(_("Give a reason for releasing the customer."))
@@ -462,7 +457,7 @@ def pool_release(*, customer: Customer, released_by: User, reason: str) -> Custo
 
 def customer_pool_lock(*, customer: Customer, locked_by: User, locked: bool, reason: str = ""):
     """Exempt a customer from automatic return to the pool (or lift the exemption)."""
-    _require(permissions.can_lock_pool(locked_by, customer))
+    permissions.require(permissions.can_lock_pool(locked_by, customer))
     reason = reason.strip()
     if locked and not reason:
         raise BusinessRuleError(_("Give a reason for the lock."))
@@ -666,7 +661,7 @@ def customer_assign_manager(
     *, customer: Customer, role: str, user: User | None, assigned_by: User, reason: str
 ) -> AssignmentChange:
     """Change one of a customer's managers, recording who, when and why."""
-    _require(permissions.can_assign_managers(assigned_by, customer))
+    permissions.require(permissions.can_assign_managers(assigned_by, customer))
     role = ManagerRole(role)
     if not reason.strip():
         raise BusinessRuleError(_("Give a reason for the change."))
@@ -707,7 +702,7 @@ def manager_handover(
     *, from_user: User, to_user: User, performed_by: User, reason: str
 ) -> Handover:
     """Move all of a manager's customers (and their open work) to a successor, atomically."""
-    _require(permissions.can_handover(performed_by, from_user))
+    permissions.require(permissions.can_handover(performed_by, from_user))
     if not reason.strip():
         raise BusinessRuleError(_("Give a reason for the handover."))
     if from_user.pk == to_user.pk:
@@ -802,15 +797,15 @@ def _move_open_work(handover: Handover) -> None:
 
     Each app that keeps open work assigned to a person adds its own service call here.
     """
-    from contracts.services import contracts_hand_over  # contracts: draft contracts' owner
+    from contracts.services import contracts_hand_over  # draft contracts' owner
 
     contracts_hand_over(handover=handover)
 
-    from visits.services import visits_handover  # visits app
+    from visits.services import visits_handover  # open planned visits and care tasks
 
     visits_handover(handover=handover)
 
-    from complaints.services import complaints_move_for_handover  # complaints: open ones
+    from complaints.services import complaints_move_for_handover  # open complaints
 
     complaints_move_for_handover(handover=handover)
 
@@ -918,7 +913,7 @@ def transactions_bulk_write(
     and is written before the next is checked: the next one's limit counts it.
     A refusal carries the record it refused (error.record).
     """
-    # receivables: credit terms, plan facts, prepayments used (先款后货)
+    # Credit terms, plan facts and prepayments used (先款后货) are the contracts app's rules.
     from contracts.services import prepayment_use_record, transaction_check
 
     now = timezone.now()

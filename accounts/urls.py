@@ -33,7 +33,7 @@ urlpatterns = [
     path("<int:pk>/pool-lock/", views.pool_lock, name="pool_lock"),
     path("handovers/", views.handover_create, name="handover_create"),
     path("handovers/<int:pk>/", views.handover_detail, name="handover_detail"),
-    # Excel (issue 7)
+    # Excel export and import.
     path("export.xlsx", exports.customer_export, name="customer_export"),
     path("contacts/export.xlsx", exports.contact_export, name="contact_export"),
     path("transactions/export.xlsx", exports.transaction_export, name="transaction_export"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
@@ -58,16 +59,16 @@ CUSTOMER_TABS = [
     ("transactions", gettext_lazy("Transactions"), None),
     ("documents", gettext_lazy("Documents"), None),
     ("managers", gettext_lazy("Managers"), None),
-    ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),  # contracts
-    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),  # visits app
-    (  # receivables
+    ("contracts", gettext_lazy("Contracts"), "contracts.views.customer_tab"),
+    ("visits", gettext_lazy("Visits"), "visits.views.customer_tab"),
+    (
         "receivables",
         gettext_lazy("Receivables"),
         "contracts.views.customer_receivables_tab",
     ),
-    ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),  # complaints
+    ("complaints", gettext_lazy("Complaints"), "complaints.views.customer_tab"),
     ("history", gettext_lazy("History"), None),
-    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),  # tiers
+    ("tier", gettext_lazy("Tier"), "tiers.views.customer_tab"),
 ]
 
 
@@ -88,6 +89,33 @@ def get_customer_for_user(request: HttpRequest, pk: int) -> Customer:
         ),
         pk=pk,
     )
+
+
+def run_and_redirect(
+    request: HttpRequest,
+    action: Callable[[], object],
+    *,
+    success: str,
+    to,
+    warn: tuple[type[BusinessRuleError], ...] = (),
+) -> HttpResponse:
+    """Run a one-step action (a button), then redirect to `to` (a model, URL or URL name).
+
+    The service refusing it (BusinessRuleError, ValidationError) becomes an error message and
+    changes nothing; an error of `warn` (someone else decided first) becomes a warning;
+    otherwise the success message is shown.
+    """
+    try:
+        action()
+    except warn as error:
+        messages.warning(request, error.message)
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return redirect(to)
 
 
 def _form_errors_from(form, error: ValidationError | BusinessRuleError) -> None:
@@ -357,30 +385,17 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
     return FileResponse(handle, as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
 
 
-def _run_action(request, customer, action, success: str) -> HttpResponse:
-    """Run a single-step action, turning a refused rule into a message."""
-    try:
-        action()
-    except BusinessRuleError as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
-    return redirect(customer)
-
-
 @login_required
 @require_POST
 def document_verify(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     document = get_object_or_404(customer.documents, pk=document_pk)
     permissions.require(permissions.can_verify_documents(request.user, customer))
-    response = _run_action(
+    response = run_and_redirect(
         request,
-        customer,
         lambda: services.document_verify(document=document, verified_by=request.user),
-        _("Document verified."),
+        success=_("Document verified."),
+        to=customer,
     )
     if request.POST.get("back") == "admission":
         # Verified from the admission page: the head goes on deciding there.
@@ -393,11 +408,11 @@ def document_verify(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
 def admission_submit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_submit_admission(request.user, customer))
-    return _run_action(
+    return run_and_redirect(
         request,
-        customer,
         lambda: services.admission_submit(customer=customer, submitted_by=request.user),
-        _("Submitted for admission; the department head has been notified."),
+        success=_("Submitted for admission; the department head has been notified."),
+        to=customer,
     )
 
 
@@ -497,13 +512,13 @@ def customer_dormant(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request, pk)
     permissions.require(permissions.can_edit_customer(request.user, customer))
     dormant = request.POST.get("dormant") == "1"
-    return _run_action(
+    return run_and_redirect(
         request,
-        customer,
         lambda: services.customer_set_dormant(
             customer=customer, changed_by=request.user, dormant=dormant
         ),
-        _("Status changed."),
+        success=_("Status changed."),
+        to=customer,
     )
 
 

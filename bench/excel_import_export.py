@@ -1,4 +1,4 @@
-"""Bench the Excel import and export (issue 7).
+"""Bench the Excel import and export.
 
     .venv/bin/python bench/excel_import_export.py            # both, on a fresh SQLite file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_excel_bench \\

@@ -17,9 +17,9 @@ prints throughput, median, 95th and 99th percentile latency and errors (wrk's Lu
 the CPU time gunicorn and its PostgreSQL backends spent per request, and so the throughput two
 otherwise idle cores could give (a figure that holds on a busy machine, unlike the latency);
 then the server time per page from gunicorn's access log. The exit status is 0 only if
-issue 12's targets are met. Options: --worker-class/--threads (gunicorn), --warmup,
---only (a part of the mix, e.g. --only "customer list"), --per-page SECONDS (then each page
-alone: its CPU cost, i.e. where the time goes), --keep-logs.
+the load targets (TARGET_RPS, TARGET_P95_MS) are met. Options: --worker-class/--threads
+(gunicorn), --warmup, --only (a part of the mix, e.g. --only "customer list"), --per-page
+SECONDS (then each page alone: its CPU cost, i.e. where the time goes), --keep-logs.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/crm_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
 WRK_INSTALL_HINT = "wrk is not installed: `sudo apt-get install wrk` (Debian/Ubuntu)."
 RESULT_MARK = "WRK_RESULT "
-# Issue 12's load targets.
+# The load targets: requests per second, and the 95th-percentile latency under that load.
 TARGET_RPS = 200
 TARGET_P95_MS = 500
 

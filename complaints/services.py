@@ -204,7 +204,7 @@ def complaint_transition(
         fields["satisfaction"] = satisfaction
         fields["satisfaction_comment"] = comment
     with transaction.atomic():
-        lock_in_order(customers=[complaint.customer_id], subject=complaint)  # accounts.locks
+        lock_in_order(customers=[complaint.customer_id], subject=complaint)
         updated = Complaint.objects.filter(pk=complaint.pk, status=from_status).update(
             status=to_status, **fields
         )

@@ -14,9 +14,8 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
 from accounts import permissions as base_permissions
-from accounts.errors import BusinessRuleError
 from accounts.pagination import CappedCountPaginator
-from accounts.views import get_customer_for_user
+from accounts.views import get_customer_for_user, run_and_redirect
 
 from . import deadlines, services
 from . import permissions as perms
@@ -171,16 +170,6 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "complaints/complaint_detail.html", context)
 
 
-def _run(request: HttpRequest, action, success: str) -> None:
-    try:
-        action()
-    except (BusinessRuleError, ValidationError) as error:
-        text = error.message if isinstance(error, BusinessRuleError) else " ".join(error.messages)
-        messages.error(request, text)
-    else:
-        messages.success(request, success)
-
-
 @require_POST
 @login_required
 def complaint_transition(request: HttpRequest, pk: int) -> HttpResponse:
@@ -193,7 +182,7 @@ def complaint_transition(request: HttpRequest, pk: int) -> HttpResponse:
     if to_status not in Status.values:
         messages.error(request, _("The request was not understood."))
         return redirect(complaint)
-    _run(
+    return run_and_redirect(
         request,
         lambda: services.complaint_transition(
             complaint=complaint,
@@ -202,9 +191,9 @@ def complaint_transition(request: HttpRequest, pk: int) -> HttpResponse:
             comment=form.cleaned_data["comment"],
             satisfaction=form.cleaned_data["satisfaction"],
         ),
-        _("The complaint is now “%(status)s”.") % {"status": Status(to_status).label},
+        success=_("The complaint is now “%(status)s”.") % {"status": Status(to_status).label},
+        to=complaint,
     )
-    return redirect(complaint)
 
 
 @require_POST
@@ -215,7 +204,7 @@ def complaint_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose the customer's satisfaction from 1 to 5."))
         return redirect(complaint)
-    _run(
+    return run_and_redirect(
         request,
         lambda: services.complaint_confirm(
             complaint=complaint,
@@ -224,9 +213,9 @@ def complaint_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             comment=form.cleaned_data["comment"],
             satisfied=False if form.cleaned_data["not_satisfied"] else None,
         ),
-        _("The customer's verdict was recorded."),
+        success=_("The customer's verdict was recorded."),
+        to=complaint,
     )
-    return redirect(complaint)
 
 
 @require_POST
@@ -235,12 +224,13 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = get_complaint_for_user(request, pk)
     form = NoteForm(request.POST)
     if form.is_valid():
-        _run(
+        return run_and_redirect(
             request,
             lambda: services.complaint_note_add(
                 complaint=complaint, by=request.user, text=form.cleaned_data["text"]
             ),
-            _("Entry added."),
+            success=_("Entry added."),
+            to=complaint,
         )
     return redirect(complaint)
 
@@ -251,15 +241,15 @@ def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = get_complaint_for_user(request, pk)
     form = FollowUpForm(request.POST)
     if form.is_valid():
-        _run(
+        return run_and_redirect(
             request,
             lambda: services.follow_up_add(
                 complaint=complaint, by=request.user, **form.cleaned_data
             ),
-            _("Follow-up recorded."),
+            success=_("Follow-up recorded."),
+            to=complaint,
         )
-    else:
-        messages.error(request, _("Give the follow-up's date and a note."))
+    messages.error(request, _("Give the follow-up's date and a note."))
     return redirect(complaint)
 
 
@@ -267,14 +257,14 @@ def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def impact_eliminate(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = get_complaint_for_user(request, pk)
-    _run(
+    return run_and_redirect(
         request,
         lambda: services.complaint_impact_eliminate(
             complaint=complaint, by=request.user, comment=request.POST.get("comment", "")
         ),
-        _("Impact marked eliminated: no more follow-ups are due."),
+        success=_("Impact marked eliminated: no more follow-ups are due."),
+        to=complaint,
     )
-    return redirect(complaint)
 
 
 @require_POST
@@ -283,15 +273,15 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = get_complaint_for_user(request, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
-        _run(
+        return run_and_redirect(
             request,
             lambda: services.complaint_attachment_add(
                 complaint=complaint, by=request.user, file=form.cleaned_data["file"]
             ),
-            _("Attachment added."),
+            success=_("Attachment added."),
+            to=complaint,
         )
-    else:
-        messages.error(request, " ".join(form.errors.get("file", [])))
+    messages.error(request, " ".join(form.errors.get("file", [])))
     return redirect(complaint)
 
 
@@ -301,15 +291,15 @@ def task_force_add(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = get_complaint_for_user(request, pk)
     form = TaskForceForm(request.POST)
     if form.is_valid():
-        _run(
+        return run_and_redirect(
             request,
             lambda: services.complaint_task_force_add(
                 complaint=complaint, by=request.user, **form.cleaned_data
             ),
-            _("Added to the task force."),
+            success=_("Added to the task force."),
+            to=complaint,
         )
-    else:
-        messages.error(request, " ".join(form.non_field_errors()))
+    messages.error(request, " ".join(form.non_field_errors()))
     return redirect(complaint)
 
 

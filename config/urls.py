@@ -27,7 +27,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("contracts/", include("contracts.urls")),
     path("notifications/", include("notifications.urls")),
-    path("reports/", include("dashboard.urls")),  # dashboard: reports
+    path("reports/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -92,7 +92,7 @@ def seed(context) -> None:
             )
             made += 1
             made_ids.append(contract.pk)
-            set_demo_plan(contract)  # receivables: the plan is drafted with the contract
+            set_demo_plan(contract)  # the plan is drafted with the contract
             if state == "draft":
                 continue
             services.contract_submit(contract=contract, submitted_by=owner)

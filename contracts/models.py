@@ -87,7 +87,7 @@ class ApprovalRule(models.Model):
         blank=True,
         help_text=_("Applies to customers of these tiers, e.g. “A” or “A, B”."),
     )
-    # receivables: credit customers whose open receivables plus this contract pass their
+    # Credit customers whose open receivables plus this contract pass their
     # credit limit need this step (evaluated on submission).
     over_credit_limit = models.BooleanField(
         _("over the credit limit"),

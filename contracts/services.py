@@ -142,7 +142,7 @@ def contract_create(
         contract.number = next_contract_number(timezone.localdate().year)
         contract._change_reason = _("Drafted")
         contract.save()
-        if instalments:  # receivables: the plan drafted with the contract
+        if instalments:  # a payment plan drafted with the contract
             plan_set(contract=contract, set_by=created_by, instalments=instalments)
     return contract
 
@@ -215,7 +215,7 @@ def contract_submit(*, contract: Contract, submitted_by: User) -> ApprovalRound:
         amount=contract.amount,
         discount=contract.discount_percent,
         tier=tier,
-        over_credit_limit=contract_over_credit_limit(contract),  # receivables
+        over_credit_limit=contract_over_credit_limit(contract),
     )
     if not conditions:
         raise BusinessRuleError(_("No approval rule applies; ask an admin to check the rules."))
@@ -289,7 +289,7 @@ def step_decide(
     now = timezone.now()
     new_status = StepStatus.APPROVED if approve else StepStatus.REJECTED
     with transaction.atomic():
-        lock_in_order(customers=[contract.customer_id], subject=step)  # accounts.locks
+        lock_in_order(customers=[contract.customer_id], subject=step)
         claimed = ApprovalStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
             status=new_status, decided_by=decided_by, decided_at=now, comment=comment
         )
@@ -709,7 +709,7 @@ def collection_confirm(*, collection: Collection, confirmed_by: User) -> Collect
     require(permissions.can_confirm_collection(confirmed_by))
     now = timezone.now()
     with transaction.atomic():
-        lock_in_order(  # accounts.locks
+        lock_in_order(
             customers=Collection.objects.filter(pk=collection.pk).values_list(
                 "contract__customer_id", flat=True
             ),

@@ -17,7 +17,7 @@ urlpatterns = [
     path("<int:pk>/file/", views.contract_file, name="file"),
     path("<int:pk>/terminate/", views.contract_terminate, name="terminate"),
     path("<int:pk>/download/<str:kind>/", views.contract_download, name="download"),
-    # receivables (回款)
+    # Receivables (回款): payment plans and collections.
     path("<int:pk>/plan/", views.plan_edit, name="plan"),
     path("<int:pk>/collections/new/", views.collection_add, name="collection_add"),
     path("receivables/", views.ReceivableListView.as_view(scope="mine"), name="receivables"),

@@ -21,6 +21,7 @@ from accounts.errors import BusinessRuleError
 from accounts.models import Customer, Department, User
 from accounts.pagination import CappedCountPaginator
 from accounts.permissions import is_executive, is_finance, require
+from accounts.views import run_and_redirect
 
 from . import permissions, selectors, services
 from .filters import ContractFilter, ReceivableFilter
@@ -127,7 +128,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
-    # receivables: an optional payment plan drafted with the contract.
+    # An optional payment plan drafted with the contract.
     plan_posted = request.method == "POST" and "plan-TOTAL_FORMS" in request.POST
     plan_formset = DraftPlanFormSet(request.POST if plan_posted else None, prefix="plan")
     plan_valid = not plan_posted or plan_formset.is_valid()
@@ -259,30 +260,17 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contracts/contract_detail.html", context)
 
 
-def _run(request, contract, action, success: str) -> HttpResponse:
-    try:
-        action()
-    except StepAlreadyDecided as error:
-        messages.warning(request, error.message)
-    except BusinessRuleError as error:
-        messages.error(request, error.message)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
-    return redirect(contract)
-
-
 @login_required
 @require_POST
 def contract_submit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_contract_for_user(request, pk)
     require(permissions.owns(request.user, contract))
-    return _run(
+    return run_and_redirect(
         request,
-        contract,
         lambda: services.contract_submit(contract=contract, submitted_by=request.user),
-        _("Submitted for approval; the first approver has been notified."),
+        success=_("Submitted for approval; the first approver has been notified."),
+        to=contract,
+        warn=(StepAlreadyDecided,),
     )
 
 
@@ -300,16 +288,17 @@ def step_decide(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
             messages.error(request, " ".join(errors))
         return redirect(contract)
     approve = form.cleaned_data["decision"] == "approve"
-    return _run(
+    return run_and_redirect(
         request,
-        contract,
         lambda: services.step_decide(
             step=step,
             decided_by=request.user,
             approve=approve,
             comment=form.cleaned_data["comment"],
         ),
-        _("Approved.") if approve else _("Rejected; the contract is back with its owner."),
+        success=_("Approved.") if approve else _("Rejected; the contract is back with its owner."),
+        to=contract,
+        warn=(StepAlreadyDecided,),
     )
 
 
@@ -559,13 +548,13 @@ def collection_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         Collection.objects.visible_to(request.user).select_related("contract"), pk=pk
     )
     require(permissions.can_confirm_collection(request.user))
-    try:
-        services.collection_confirm(collection=collection, confirmed_by=request.user)
-    except BusinessRuleError as error:
-        messages.warning(request, error.message)
-    else:
-        messages.success(request, _("Collection confirmed."))
-    return redirect(request.POST.get("next") or collection.contract.get_absolute_url())
+    return run_and_redirect(
+        request,
+        lambda: services.collection_confirm(collection=collection, confirmed_by=request.user),
+        success=_("Collection confirmed."),
+        to=request.POST.get("next") or collection.contract.get_absolute_url(),
+        warn=(BusinessRuleError,),
+    )
 
 
 @login_required
@@ -771,17 +760,15 @@ def credit_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(errors))
         return redirect(credit_request)
     approve = form.cleaned_data["decision"] == "approve"
-    try:
-        services.credit_request_decide(
+    return run_and_redirect(
+        request,
+        lambda: services.credit_request_decide(
             credit_request=credit_request,
             decided_by=request.user,
             approve=approve,
             comment=form.cleaned_data["comment"],
-        )
-    except CreditRequestDecided as error:
-        messages.warning(request, error.message)
-    except BusinessRuleError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Approved.") if approve else _("Rejected."))
-    return redirect(credit_request)
+        ),
+        success=_("Approved.") if approve else _("Rejected."),
+        to=credit_request,
+        warn=(CreditRequestDecided,),
+    )

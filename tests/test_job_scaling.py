@@ -1,4 +1,4 @@
-"""Every periodic job runs as many SQL queries for 30 customers as for 3 (issue 12).
+"""Every periodic job runs as many SQL queries for 30 customers as for 3.
 
 Each job gets work for every customer of a small and of a larger data set (due visits, missed
 complaint deadlines, ended contracts, ...). Both sets are built and measured in a savepoint that

@@ -534,7 +534,7 @@ def appeal_decide(*, appeal: Appeal, decided_by: User, uphold: bool, comment: st
         raise BusinessRuleError(_("Say why the appeal is rejected."))
     now = timezone.now()
     with transaction.atomic():
-        lock_in_order(customers=[customer], subject=appeal)  # accounts.locks
+        lock_in_order(customers=[customer], subject=appeal)
         updated = Appeal.objects.filter(pk=appeal.pk, status=AppealStatus.PENDING).update(
             status=AppealStatus.UPHELD if uphold else AppealStatus.REJECTED,
             decided_by=decided_by,

@@ -13,7 +13,7 @@ from django_filters.views import FilterView
 
 from accounts.errors import BusinessRuleError
 from accounts.permissions import require
-from accounts.views import get_customer_for_user
+from accounts.views import get_customer_for_user, run_and_redirect
 
 from . import computation, scoring, selectors, services
 from . import permissions as perms
@@ -142,26 +142,16 @@ class RunDetailView(LoginRequiredMixin, FilterView):
         return context
 
 
-def _run_action(request, run: GradingRun, action, success: str) -> HttpResponse:
-    try:
-        action()
-    except BusinessRuleError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
-    return redirect(run)
-
-
 @login_required
 @require_POST
 def run_start_review(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(GradingRun, pk=pk)
     require(perms.can_start_review(request.user))
-    return _run_action(
+    return run_and_redirect(
         request,
-        run,
         lambda: services.grading_run_start_review(run=run, started_by=request.user),
-        _("Sent to the department heads for review."),
+        success=_("Sent to the department heads for review."),
+        to=run,
     )
 
 
@@ -175,11 +165,11 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(GradingRun.objects.select_related("scoring_model"), pk=pk)
     require(perms.can_publish(request.user))
     if request.method == "POST":
-        return _run_action(
+        return run_and_redirect(
             request,
-            run,
             lambda: services.grading_run_publish(run=run, published_by=request.user),
-            _("Published: customers' tiers are updated and their managers notified."),
+            success=_("Published: customers' tiers are updated and their managers notified."),
+            to=run,
         )
     if run.status != RunStatus.UNDER_REVIEW:
         messages.error(request, _("Only a run under review can be published."))
@@ -206,11 +196,11 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def run_close(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(GradingRun, pk=pk)
     require(perms.can_publish(request.user))
-    return _run_action(
+    return run_and_redirect(
         request,
-        run,
         lambda: services.grading_run_close(run=run, closed_by=request.user),
-        _("The run is closed."),
+        success=_("The run is closed."),
+        to=run,
     )
 
 

@@ -1,4 +1,27 @@
-"""Business rules of the visits app: plans, records, reminders, care, feedback, archive checks."""
+"""Business rules of the visits app: plans, records, reminders, care, feedback, archive checks.
+
+Other apps come in through these services: a tier change (grading publication, an upheld
+appeal) calls visit_plans_refresh_after_commit; a manager handover calls visits_handover; the
+daily beat entry "visits-daily" (visits.tasks.visits_daily_run_task, or the management command
+send_visit_reminders) runs visits_daily_run; regenerate_visit_plans runs visit_plan_regenerate
+for every active customer. The pool's return rules count the latest visit record and
+information feedback as contact (settings.POOL_CONTACT_SOURCES, visits.selectors).
+
+Choices where the policy is silent:
+- A plan is counted from the last visit record, else the approved admission, else creation.
+  Ungraded customers use tier D's interval (180 days if D has no TierPolicy).
+- A date set by hand (moved, or the "next visit date" of a record) is kept when the plan is
+  regenerated, also after a tier change. A cancelled visit skips its cycle: the next one is one
+  interval after the cancelled due date.
+- The first-visit rule (at least two staff participants) applies when the customer has no
+  earlier visit record at all.
+- Feedback counts on the customer's tier when it was filed (stored on the feedback).
+- Archive check: due each quarter; overdue when not verified in the previous quarter either (a
+  customer never verified counts from its creation). Reminders: overdue ones weekly, this
+  quarter's in the last two weeks of the quarter; one digest notification per manager per week.
+- Care budget: a warning message and a notification to the manager and the head when the
+  year's spending passes the tier's yearly budget (a D-tier customer has none).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +32,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection, send_mass_mail
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -30,6 +52,7 @@ from accounts.models import (
     Handover,
     User,
 )
+from accounts.permissions import require
 from config.jobs import chunks, serialize_job
 from notifications.models import Notification
 from notifications.services import notify_bulk
@@ -56,11 +79,6 @@ logger = logging.getLogger(__name__)
 
 class TooFewParticipantsError(BusinessRuleError):
     """The first visit to a newly admitted customer has fewer than two staff participants."""
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
 
 
 def _policy_days() -> dict[str, int]:
@@ -233,7 +251,7 @@ def planned_visit_move(
     *, visit: PlannedVisit, new_date: date, reason: str, moved_by: User
 ) -> PlannedVisit:
     """Move an open visit to another date: it is closed as moved and a new one takes its place."""
-    _require(permissions.can_change_plan(moved_by, visit))
+    require(permissions.can_change_plan(moved_by, visit))
     reason = (reason or "").strip()
     if not reason:
         raise BusinessRuleError(_("Give a reason for moving the visit."))
@@ -263,7 +281,7 @@ def planned_visit_move(
 
 def planned_visit_cancel(*, visit: PlannedVisit, reason: str, cancelled_by: User) -> PlannedVisit:
     """Cancel an open visit; the next one is planned one interval after its due date."""
-    _require(permissions.can_change_plan(cancelled_by, visit))
+    require(permissions.can_change_plan(cancelled_by, visit))
     reason = (reason or "").strip()
     if not reason:
         raise BusinessRuleError(_("Give a reason for cancelling the visit."))
@@ -303,7 +321,7 @@ def visit_record_create(
     **fields,
 ) -> VisitRecord:
     """Record a visit (拜访记录), complete the open planned visit and plan the next one."""
-    _require(permissions.can_record_visit(recorded_by, customer))
+    require(permissions.can_record_visit(recorded_by, customer))
     contacts = list(contacts or [])
     participants = list({user.pk: user for user in participants}.values())
     if not participants:
@@ -572,7 +590,7 @@ def care_tasks_generate(*, today: date | None = None) -> dict[str, int]:
 
 
 def care_task_done(*, task: CareTask, done_by: User, note: str = "") -> CareTask:
-    _require(permissions.can_keep_care(done_by, task.customer))
+    require(permissions.can_keep_care(done_by, task.customer))
     with transaction.atomic():
         claimed = CareTask.objects.filter(pk=task.pk, status=CareStatus.OPEN).update(
             status=CareStatus.DONE, done_by=done_by, done_at=timezone.now(), note=note.strip()
@@ -597,7 +615,7 @@ def care_expense_add(
     *, customer: Customer, recorded_by: User, **fields
 ) -> tuple[CareExpense, rules.BudgetStatus]:
     """Record a gift or event; return it with the year's budget status (over = a warning)."""
-    _require(permissions.can_keep_care(recorded_by, customer))
+    require(permissions.can_keep_care(recorded_by, customer))
     with transaction.atomic():
         expense = CareExpense(customer=customer, recorded_by=recorded_by, **fields)
         expense.full_clean()
@@ -634,7 +652,7 @@ def feedback_submit(
     *, customer: Customer, submitted_by: User, category: str, content: str
 ) -> InformationFeedback:
     """File information feedback (客户信息反馈); it counts on the customer's current tier."""
-    _require(permissions.can_file_feedback(submitted_by, customer))
+    require(permissions.can_file_feedback(submitted_by, customer))
     content = (content or "").strip()
     if not content:
         raise BusinessRuleError(_("Write what you learned."))
@@ -654,7 +672,7 @@ def feedback_submit(
 
 def archive_verify(*, customer: Customer, verified_by: User, note: str = "") -> ArchiveCheck:
     """Confirm the customer's archive is correct: recorded with who and when."""
-    _require(permissions.can_verify_archive(verified_by, customer))
+    require(permissions.can_verify_archive(verified_by, customer))
     now = timezone.now()
     with transaction.atomic():
         check = ArchiveCheck.objects.create(

@@ -20,7 +20,7 @@ from django_filters.views import FilterView
 from accounts.errors import BusinessRuleError
 from accounts.models import Customer
 from accounts.permissions import require
-from accounts.views import get_customer_for_user
+from accounts.views import get_customer_for_user, run_and_redirect
 
 from . import permissions, rules, selectors, services
 from .filters import CareTaskFilter, PlannedVisitFilter
@@ -259,13 +259,14 @@ class CareTaskListView(LoginRequiredMixin, FilterView):
 @require_POST
 def care_task_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(CareTask.objects.visible_to(request.user), pk=pk)
-    try:
-        services.care_task_done(task=task, done_by=request.user, note=request.POST.get("note", ""))
-    except BusinessRuleError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Marked as done."))
-    return redirect("visits:care_list")
+    return run_and_redirect(
+        request,
+        lambda: services.care_task_done(
+            task=task, done_by=request.user, note=request.POST.get("note", "")
+        ),
+        success=_("Marked as done."),
+        to="visits:care_list",
+    )
 
 
 @login_required

@@ -85,8 +85,9 @@ def database_from_env() -> dict:
     """Return the default database: DATABASE_URL, or SQLite tuned for a few writers."""
     db = env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     if db["ENGINE"] == "django.db.backends.sqlite3":
-        # IMMEDIATE transactions wait for the lock instead of failing with
-        # "database is locked" when a read turns into a write (see PITFALLS.md).
+        # A deferred transaction that reads and then writes fails at once with "database is
+        # locked", ignoring the busy timeout; an IMMEDIATE one takes the write lock at BEGIN and
+        # waits up to `timeout` seconds for it.
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -138,7 +139,7 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# --- Excel import (issue 7) ---
+# --- Excel import ---
 # Uploads above these limits are refused with a message and change nothing.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
@@ -172,10 +173,11 @@ else:
     }
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-# Jobs under faults (PITFALLS.md): a message is acknowledged only after its task finished, a
-# worker killed mid-task puts it back, and each worker takes one message at a time. Every job
-# must therefore be idempotent. The Redis visibility timeout must exceed the longest job and any
-# countdown; a job that outlives it is delivered a second time.
+# Jobs under faults: Celery acknowledges a message before its task runs unless told otherwise;
+# here it is acknowledged only after its task finished, a worker killed mid-task puts it back,
+# and each worker takes one message at a time. Every job must therefore be idempotent. The Redis
+# visibility timeout must exceed the longest job and any countdown; a job that outlives it is
+# delivered a second time.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -199,7 +201,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.tasks.pool_return_run_task",
         "schedule": crontab(hour=6, minute=30),
     },
-    # visits app: visit reminders, care tasks of the coming week, archive-check reminders.
+    # Visit reminders, care tasks of the coming week, archive-check reminders.
     "visits-daily": {
         "task": "visits.tasks.visits_daily_run_task",
         "schedule": crontab(hour=7, minute=0),
@@ -209,7 +211,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=2000)
 # Where the pool's return rules look for the latest contact with a customer besides the
 # manager taking it over: functions returning subqueries of dates per OuterRef("pk").
-POOL_CONTACT_SOURCES: list[str] = ["visits.selectors.pool_contact_sources"]  # visits app
+POOL_CONTACT_SOURCES: list[str] = ["visits.selectors.pool_contact_sources"]
 # contracts: expire ended contracts and send the 60/30/7-day reminders, daily (Asia/Shanghai).
 CELERY_BEAT_SCHEDULE["contracts-daily"] = {
     "task": "contracts.tasks.contracts_daily_job_task",

@@ -43,7 +43,7 @@ def test_default_rules_are_installed_by_the_migration():
     assert rules == [
         (1, "department_head", False),
         (2, "finance", False),
-        (2, "finance", True),  # receivables: the credit-limit step
+        (2, "finance", True),  # the credit-limit step
         (3, "executive", False),
     ]
 

@@ -138,7 +138,7 @@ def test_home_runs_the_same_queries_for_1_and_50_rows(
     client = client_for(user)
     populate(manager, runs, 1)
     one = count_queries(client, "/")
-    assert one < 15  # issue 12: every page under 15 queries
+    assert one < 15  # every page stays under 15 queries
     populate(manager, runs, 49, start=1)
     with django_assert_max_num_queries(one):
         assert client.get("/").status_code == 200

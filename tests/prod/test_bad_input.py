@@ -1,4 +1,4 @@
-"""Bad input on the forms and URL parameters (Must show 4), beyond tests/accounts/test_bad_input.py.
+"""Bad input on the forms and URL parameters, beyond tests/accounts/test_bad_input.py.
 
 Oversized fields and bodies, wrong types and unknown ids in URLs and query strings, script in
 text fields (shown escaped), and every POST without its CSRF token: each gets a clear response

@@ -1,4 +1,4 @@
-"""`manage.py check --deploy` is clean with the production settings (Must show 5)."""
+"""`manage.py check --deploy` is clean with the production settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Jobs under faults (Must show 2), against the real PostgreSQL and Redis.
+"""Jobs under faults, against the real PostgreSQL and Redis.
 
 1. Redis is unreachable while a user saves: the save succeeds, the job is recorded, and the
    notification is delivered once the broker is back (the periodic re-send job runs).
