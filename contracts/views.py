@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -548,11 +549,17 @@ def collection_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         Collection.objects.visible_to(request.user).select_related("contract"), pk=pk
     )
     require(permissions.can_confirm_collection(request.user))
+    back = request.POST.get("next", "")
+    # Only a page of this site: a forged "next" must not send finance elsewhere.
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = collection.contract.get_absolute_url()
     return run_and_redirect(
         request,
         lambda: services.collection_confirm(collection=collection, confirmed_by=request.user),
         success=_("Collection confirmed."),
-        to=request.POST.get("next") or collection.contract.get_absolute_url(),
+        to=back,
         warn=(BusinessRuleError,),
     )
 

@@ -185,6 +185,16 @@ def test_finance_confirms_from_the_waiting_list(client_for, manager, finance, co
     assert list(client_for(finance).get(url).context["collections"]) == []
 
 
+def test_a_confirmation_never_redirects_to_another_site(client_for, manager, finance, contract):
+    pay(contract, manager, 1000, D(2026, 2, 9))
+    collection = Collection.objects.get()
+    response = client_for(finance).post(
+        reverse("contracts:collection_confirm", args=[collection.pk]),
+        {"next": "https://evil.example/phish"},
+    )
+    assert response.url == contract.get_absolute_url()
+
+
 def test_finance_grants_a_credit_override_from_the_page(client_for, finance, manager):
     from accounts.models import CreditTerms
 
