@@ -275,6 +275,16 @@ def contract_submit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _decision_form(request: HttpRequest) -> DecisionForm | None:
+    """Return the posted approve/reject form, or None after turning its errors into messages."""
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        return form
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    return None
+
+
 @login_required
 @require_POST
 def step_decide(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
@@ -283,10 +293,8 @@ def step_decide(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     if step.contract_id != contract.pk:
         raise Http404
     require(permissions.can_decide(request.user, step))
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+    form = _decision_form(request)
+    if form is None:
         return redirect(contract)
     approve = form.cleaned_data["decision"] == "approve"
     return run_and_redirect(
@@ -761,10 +769,8 @@ def credit_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def credit_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     credit_request = get_credit_request_for_user(request, pk)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+    form = _decision_form(request)
+    if form is None:
         return redirect(credit_request)
     approve = form.cleaned_data["decision"] == "approve"
     return run_and_redirect(
